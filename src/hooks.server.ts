@@ -1,0 +1,40 @@
+import { dev } from '$app/environment';
+import { env } from '$env/dynamic/private';
+import { log } from '$lib/server/log';
+import { startServer } from '$lib/server/startup';
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { randomUUID } from 'node:crypto';
+
+export const init: ServerInit = async () => {
+	await startServer(env, dev);
+};
+
+const handleRequestLog: Handle = async ({ event, resolve }) => {
+	const started = performance.now();
+	event.locals.requestId = randomUUID();
+	event.locals.log = log.child({ requestId: event.locals.requestId });
+	event.locals.user = null;
+	event.locals.session = null;
+	const response = await resolve(event);
+	event.locals.log.info(
+		{
+			method: event.request.method,
+			path: event.url.pathname,
+			status: response.status,
+			durationMs: Math.round(performance.now() - started)
+		},
+		'request'
+	);
+	return response;
+};
+
+export const handle: Handle = sequence(handleRequestLog);
+
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	const errorId = randomUUID();
+	if (status !== 404) {
+		(event.locals.log ?? log).error({ err: error, errorId, status }, 'unhandled error');
+	}
+	return { message: status === 404 ? 'Page not found' : message, errorId };
+};

@@ -1,0 +1,260 @@
+/**
+ * The one place that reads the environment (R7.1). `parseConfig` is pure so tests can feed it any
+ * environment; `loadConfig` reads `process.env` once, fills development defaults, and caches.
+ *
+ * The caller passes the environment (`$env/dynamic/private` in the app, which includes `.env`
+ * files under `vite dev`), so plain Node scripts and tests can load this module too.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+	constructor(readonly problems: string[]) {
+		super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+		this.name = 'ConfigError';
+	}
+}
+
+/** The sandbox's built-in credential: only ever accepted by the sandbox. */
+export const SANDBOX_API_KEY = 'marquee-sandbox-api-key';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function isLoopbackHost(hostname: string): boolean {
+	if (LOOPBACK_HOSTS.has(hostname)) return true;
+	return isIP(hostname) === 4 && hostname.startsWith('127.');
+}
+
+const emptyAsUndefined = (value: unknown) =>
+	typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+
+/** A TMDB base URL: https, or http only when it points at this machine (R6.3). */
+const tmdbUrl = (fallback: string) =>
+	z.preprocess(
+		emptyAsUndefined,
+		z
+			.url({ message: 'expected an absolute URL such as https://api.themoviedb.org' })
+			.default(fallback)
+			.refine(
+				(value) => {
+					// zod runs refinements even after the URL check failed; that failure is reported already.
+					if (!URL.canParse(value)) return true;
+					const url = new URL(value);
+					return (
+						url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
+					);
+				},
+				{ message: 'must use https:// (plain http:// is allowed only for loopback addresses)' }
+			)
+			.transform((value) => value.replace(/\/+$/, ''))
+	);
+
+const booleanFlag = z.preprocess(
+	emptyAsUndefined,
+	z
+		.enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+		.transform((value) => value === 'true' || value === '1')
+		.optional()
+);
+
+const positiveInteger = (fallback: number, unit: string) =>
+	z.preprocess(
+		emptyAsUndefined,
+		z.coerce
+			.number({ message: `expected a whole number of ${unit}` })
+			.int({ message: `expected a whole number of ${unit}` })
+			.positive({ message: `expected a positive number of ${unit}` })
+			.default(fallback)
+	);
+
+const encryptionKeys = z.preprocess(
+	emptyAsUndefined,
+	z
+		.string()
+		.transform((value, ctx) => {
+			const keys = value.split(',').map((part) => part.trim());
+			const decoded: Buffer[] = [];
+			for (const [index, key] of keys.entries()) {
+				const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(key) ? Buffer.from(key, 'base64') : null;
+				if (!bytes || bytes.length !== 32) {
+					ctx.addIssue({
+						code: 'custom',
+						message: `key ${index + 1} is not a base64-encoded 32-byte key (generate one with: openssl rand -base64 32)`
+					});
+					return z.NEVER;
+				}
+				decoded.push(bytes);
+			}
+			return decoded;
+		})
+		.optional()
+);
+
+const logLevel = z.preprocess(
+	emptyAsUndefined,
+	z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+		message: 'expected one of fatal, error, warn, info, debug, trace, silent'
+	})
+);
+
+const envSchema = z.object({
+	NODE_ENV: optionalString,
+	DATABASE_URL: z.preprocess(
+		emptyAsUndefined,
+		z
+			.url({ message: 'expected a PostgreSQL URL such as postgres://user@host:5432/db' })
+			.refine((value) => !URL.canParse(value) || /^postgres(ql)?:$/.test(new URL(value).protocol), {
+				message: 'expected a postgres:// or postgresql:// URL'
+			})
+			.optional()
+	),
+	TMDB_API_KEY: optionalString,
+	TMDB_READ_ACCESS_TOKEN: optionalString,
+	TMDB_API_URL: tmdbUrl('https://api.themoviedb.org'),
+	TMDB_WEB_URL: tmdbUrl('https://www.themoviedb.org'),
+	TMDB_SANDBOX: booleanFlag,
+	TMDB_TIMEOUT_MS: positiveInteger(4_000, 'milliseconds'),
+	TMDB_RETRY_BUDGET_MS: positiveInteger(10_000, 'milliseconds'),
+	TMDB_REVALIDATE_MINUTES: positiveInteger(60, 'minutes'),
+	SESSION_ENCRYPTION_KEYS: encryptionKeys,
+	SESSION_IDLE_DAYS: positiveInteger(30, 'days'),
+	SESSION_MAX_DAYS: positiveInteger(90, 'days'),
+	SESSION_CLEANUP_MINUTES: positiveInteger(5, 'minutes'),
+	ORIGIN: z.preprocess(
+		emptyAsUndefined,
+		z
+			.url({ message: 'expected the public URL of the app, such as https://marquee.example' })
+			.optional()
+	),
+	LOG_LEVEL: logLevel.optional()
+});
+
+export type Config = {
+	dev: boolean;
+	production: boolean;
+	databaseUrl: string | undefined;
+	origin: string | undefined;
+	logLevel: z.infer<typeof logLevel>;
+	tmdb: {
+		sandbox: boolean;
+		apiUrl: string;
+		webUrl: string;
+		credential: { kind: 'api_key'; apiKey: string } | { kind: 'bearer'; token: string };
+		timeoutMs: number;
+		retryBudgetMs: number;
+		revalidateMinutes: number;
+	};
+	session: {
+		encryptionKeys: Buffer[];
+		idleDays: number;
+		maxDays: number;
+		cleanupMinutes: number;
+	};
+};
+
+export type ParseOptions = {
+	/** true under `vite dev` (and the test runner): enables the development defaults. */
+	dev: boolean;
+	/** Keys to use when SESSION_ENCRYPTION_KEYS is unset in development. */
+	developmentKeys?: () => Buffer[];
+};
+
+/** Validates an environment. Throws a ConfigError naming every bad variable. */
+export function parseConfig(env: Env, options: ParseOptions): Config {
+	const result = envSchema.safeParse(env);
+	if (!result.success) {
+		throw new ConfigError(
+			result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`)
+		);
+	}
+	const vars = result.data;
+	const production = vars.NODE_ENV === 'production' && !options.dev;
+	const hasCredential = Boolean(vars.TMDB_API_KEY || vars.TMDB_READ_ACCESS_TOKEN);
+	const sandbox = vars.TMDB_SANDBOX ?? (options.dev && !hasCredential);
+	const problems: string[] = [];
+
+	if (!options.dev && !sandbox && !hasCredential) {
+		problems.push(
+			'TMDB_API_KEY: set TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN (or TMDB_SANDBOX=true to use the built-in sandbox)'
+		);
+	}
+	if (!options.dev && !vars.DATABASE_URL) {
+		problems.push(
+			'DATABASE_URL: required outside development (postgres://user@host:5432/db); only `npm run dev` falls back to the embedded database'
+		);
+	}
+	if (production && !vars.SESSION_ENCRYPTION_KEYS) {
+		problems.push(
+			'SESSION_ENCRYPTION_KEYS: required in production (comma-separated base64 32-byte keys; openssl rand -base64 32)'
+		);
+	}
+	if (vars.SESSION_MAX_DAYS < vars.SESSION_IDLE_DAYS) {
+		problems.push('SESSION_MAX_DAYS: must be at least SESSION_IDLE_DAYS');
+	}
+	if (problems.length > 0) throw new ConfigError(problems);
+
+	const encryptionKeys = vars.SESSION_ENCRYPTION_KEYS ??
+		options.developmentKeys?.() ?? [randomBytes(32)];
+
+	return {
+		dev: options.dev,
+		production,
+		databaseUrl: vars.DATABASE_URL,
+		origin: vars.ORIGIN?.replace(/\/+$/, ''),
+		logLevel: vars.LOG_LEVEL ?? (options.dev ? 'debug' : 'info'),
+		tmdb: {
+			sandbox,
+			apiUrl: vars.TMDB_API_URL,
+			webUrl: vars.TMDB_WEB_URL,
+			credential: vars.TMDB_READ_ACCESS_TOKEN
+				? { kind: 'bearer', token: vars.TMDB_READ_ACCESS_TOKEN }
+				: { kind: 'api_key', apiKey: vars.TMDB_API_KEY ?? SANDBOX_API_KEY },
+			timeoutMs: vars.TMDB_TIMEOUT_MS,
+			retryBudgetMs: vars.TMDB_RETRY_BUDGET_MS,
+			revalidateMinutes: vars.TMDB_REVALIDATE_MINUTES
+		},
+		session: {
+			encryptionKeys,
+			idleDays: vars.SESSION_IDLE_DAYS,
+			maxDays: vars.SESSION_MAX_DAYS,
+			cleanupMinutes: vars.SESSION_CLEANUP_MINUTES
+		}
+	};
+}
+
+/** Where development keeps its embedded database and generated key. */
+export const DATA_DIR = path.resolve(process.env.MARQUEE_DATA_DIR ?? '.data');
+
+/** Development only: one key generated on first start and kept in `.data/`, so sessions survive restarts. */
+export function readOrCreateDevelopmentKey(dataDir = DATA_DIR): Buffer[] {
+	const file = path.join(dataDir, 'session-encryption-key');
+	if (!existsSync(file)) {
+		mkdirSync(dataDir, { recursive: true });
+		writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+	}
+	return [Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')];
+}
+
+let loaded: Config | undefined;
+
+/** The app's configuration, read from the environment on first use and cached for the process. */
+export function loadConfig(env: Env, options: { dev: boolean }): Config {
+	loaded ??= parseConfig(env, {
+		dev: options.dev,
+		developmentKeys: () => readOrCreateDevelopmentKey()
+	});
+	return loaded;
+}
+
+/** The configuration loaded at start; throws if `loadConfig` has not run (a bug, not bad input). */
+export function getConfig(): Config {
+	if (!loaded) throw new Error('Configuration read before the server initialised');
+	return loaded;
+}

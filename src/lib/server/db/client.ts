@@ -1,0 +1,29 @@
+import postgres from 'postgres';
+import type { Logger } from '../log.ts';
+
+export type Sql = postgres.Sql;
+
+export type ConnectOptions = {
+	/** Pool size; the embedded database serves one connection at a time. */
+	max?: number;
+	log?: Logger;
+};
+
+/** Opens a postgres.js pool. The app keeps exactly one per process (see `db/index.ts`). */
+export function connect(url: string, options: ConnectOptions = {}): Sql {
+	return postgres(url, {
+		max: options.max ?? 10,
+		connect_timeout: 5,
+		idle_timeout: 60,
+		// PGlite and `IF NOT EXISTS` print notices; they are debug noise, not warnings.
+		onnotice: (notice) => options.log?.debug({ notice: notice.message }, 'postgres notice'),
+		transform: { undefined: null }
+	});
+}
+
+/** The embedded database is PGlite, which serves one connection at a time. */
+export function poolSizeFor(url: string, embedded: boolean): number {
+	if (embedded) return 1;
+	const fromUrl = new URL(url).searchParams.get('max');
+	return fromUrl ? Number(fromUrl) : 10;
+}

@@ -1,0 +1,51 @@
+/**
+ * Applies `migrations/NNNN_name.sql` in order, once each, each in its own transaction.
+ *
+ * A short runner of ours rather than postgres-shift or ley: neither takes a lock, and both want
+ * a second connection or their own client, which the one-connection embedded database cannot
+ * give. Every migration transaction first takes a transaction-scoped advisory lock, so two app
+ * instances starting together apply each file exactly once.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Sql } from './client.ts';
+
+/** Arbitrary constant shared by every instance: "marquee migrations". */
+const MIGRATION_LOCK_KEY = 0x6d617271;
+
+export const MIGRATIONS_DIR = path.resolve('migrations');
+
+type MigrationFile = { version: number; name: string; file: string };
+
+async function listMigrations(dir: string): Promise<MigrationFile[]> {
+	const entries = await readdir(dir);
+	return entries
+		.map((file) => /^(\d+)_([\w-]+)\.sql$/.exec(file))
+		.filter((match): match is RegExpExecArray => match !== null)
+		.map((match) => ({ version: Number(match[1]), name: match[2]!, file: match[0] }))
+		.sort((a, b) => a.version - b.version);
+}
+
+/** Applies pending migrations and returns the files it applied (empty when up to date). */
+export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]> {
+	const applied: string[] = [];
+	for (const migration of await listMigrations(dir)) {
+		const text = await readFile(path.join(dir, migration.file), 'utf8');
+		const ran = await sql.begin(async (tx) => {
+			await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
+			await tx`
+				CREATE TABLE IF NOT EXISTS schema_migrations (
+					version integer PRIMARY KEY,
+					name text NOT NULL,
+					applied_at timestamptz NOT NULL DEFAULT now()
+				)`;
+			const [done] = await tx`SELECT 1 FROM schema_migrations WHERE version = ${migration.version}`;
+			if (done) return false;
+			await tx.unsafe(text);
+			await tx`INSERT INTO schema_migrations (version, name) VALUES (${migration.version}, ${migration.name})`;
+			return true;
+		});
+		if (ran) applied.push(migration.file);
+	}
+	return applied;
+}

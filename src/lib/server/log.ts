@@ -1,0 +1,51 @@
+/**
+ * One pino root logger for the process (R7.4). Request handlers use a child logger carrying the
+ * request id. Redaction is a safety net: code must not log secrets in the first place (R6.7).
+ */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Field names that may hold secrets anywhere in a log object. */
+const SECRET_FIELDS = [
+	'apiKey',
+	'api_key',
+	'token',
+	'requestToken',
+	'request_token',
+	'sessionId',
+	'session_id',
+	'sessionToken',
+	'tmdbSessionId',
+	'cookie',
+	'authorization',
+	'password'
+];
+
+export const REDACT_PATHS = [
+	...SECRET_FIELDS,
+	...SECRET_FIELDS.map((field) => `*.${field}`),
+	'req.headers.cookie',
+	'req.headers.authorization',
+	'res.headers["set-cookie"]'
+];
+
+export function createLogger(
+	level: string = process.env.LOG_LEVEL ?? 'info',
+	destination?: pino.DestinationStream
+): Logger {
+	const options: pino.LoggerOptions = {
+		level,
+		base: { app: 'marquee' },
+		redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+		timestamp: pino.stdTimeFunctions.isoTime
+	};
+	return destination ? pino(options, destination) : pino(options);
+}
+
+/** The process's root logger; `setRootLogLevel` adjusts it once configuration is read. */
+export const log: Logger = createLogger();
+
+export function setRootLogLevel(level: string): void {
+	log.level = level;
+}

@@ -1,0 +1,51 @@
+/**
+ * Server start and stop, called from `hooks.server.ts`. A bad configuration stops the process with
+ * a message naming each variable (R7.1), not a stack trace.
+ */
+import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
+import { closeDatabase, openDatabase } from './db/index.ts';
+import { log, setRootLogLevel } from './log.ts';
+
+const shutdownTasks: Array<() => Promise<void> | void> = [];
+
+/** Registers work to do when adapter-node shuts down (SIGTERM/SIGINT), newest first. */
+export function onShutdown(task: () => Promise<void> | void): void {
+	shutdownTasks.unshift(task);
+}
+
+export function readConfigOrExit(env: Env, dev: boolean): Config {
+	try {
+		return loadConfig(env, { dev });
+	} catch (error) {
+		if (!(error instanceof ConfigError)) throw error;
+		console.error(`Marquee cannot start.\n${error.message}`);
+		process.exit(1);
+	}
+}
+
+export async function startServer(env: Env, dev: boolean): Promise<Config> {
+	const config = readConfigOrExit(env, dev);
+	setRootLogLevel(config.logLevel);
+	if (config.production && config.tmdb.sandbox) {
+		log.warn(
+			'TMDB_SANDBOX=true in production: sign-in uses the built-in TMDB sandbox, not TMDB. Never do this for real users.'
+		);
+	}
+	await openDatabase(config, log);
+	onShutdown(closeDatabase);
+	process.once('sveltekit:shutdown', (reason: string) => {
+		log.info({ reason }, 'shutting down');
+		void runShutdownTasks();
+	});
+	return config;
+}
+
+async function runShutdownTasks(): Promise<void> {
+	for (const task of shutdownTasks.splice(0)) {
+		try {
+			await task();
+		} catch (error) {
+			log.error({ err: error }, 'shutdown task failed');
+		}
+	}
+}

@@ -1,0 +1,7 @@
+/** Where the e2e suite serves the built app and the standalone TMDB sandbox. */
+export const APP_PORT = Number(process.env.E2E_APP_PORT ?? 4173);
+export const SANDBOX_PORT = Number(process.env.E2E_SANDBOX_PORT ?? 4174);
+export const APP_URL = `http://127.0.0.1:${APP_PORT}`;
+export const SANDBOX_URL = `http://127.0.0.1:${SANDBOX_PORT}`;
+/** The API key the app under test uses; only the sandbox accepts it. */
+export const E2E_TMDB_API_KEY = 'e2e0000000000000000000000000000000000key';
