@@ -115,10 +115,12 @@ const envSchema = z.object({
 			})
 			.optional()
 	),
+	DATABASE_POOL_SIZE: positiveInteger(10, 'connections'),
 	TMDB_API_KEY: optionalString,
 	TMDB_READ_ACCESS_TOKEN: optionalString,
 	TMDB_API_URL: tmdbUrl('https://api.themoviedb.org'),
 	TMDB_WEB_URL: tmdbUrl('https://www.themoviedb.org'),
+	TMDB_IMAGE_URL: tmdbUrl('https://image.tmdb.org/t/p'),
 	TMDB_SANDBOX: booleanFlag,
 	TMDB_TIMEOUT_MS: positiveInteger(4_000, 'milliseconds'),
 	TMDB_RETRY_BUDGET_MS: positiveInteger(10_000, 'milliseconds'),
@@ -140,12 +142,14 @@ export type Config = {
 	dev: boolean;
 	production: boolean;
 	databaseUrl: string | undefined;
+	databasePoolSize: number;
 	origin: string | undefined;
 	logLevel: z.infer<typeof logLevel>;
 	tmdb: {
 		sandbox: boolean;
 		apiUrl: string;
 		webUrl: string;
+		imageUrl: string;
 		credential: { kind: 'api_key'; apiKey: string } | { kind: 'bearer'; token: string };
 		timeoutMs: number;
 		retryBudgetMs: number;
@@ -207,12 +211,14 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 		dev: options.dev,
 		production,
 		databaseUrl: vars.DATABASE_URL,
+		databasePoolSize: vars.DATABASE_POOL_SIZE,
 		origin: vars.ORIGIN?.replace(/\/+$/, ''),
 		logLevel: vars.LOG_LEVEL ?? (options.dev ? 'debug' : 'info'),
 		tmdb: {
 			sandbox,
 			apiUrl: vars.TMDB_API_URL,
 			webUrl: vars.TMDB_WEB_URL,
+			imageUrl: vars.TMDB_IMAGE_URL,
 			credential: vars.TMDB_READ_ACCESS_TOKEN
 				? { kind: 'bearer', token: vars.TMDB_READ_ACCESS_TOKEN }
 				: { kind: 'api_key', apiKey: vars.TMDB_API_KEY ?? SANDBOX_API_KEY },

@@ -1,0 +1,383 @@
+/**
+ * The app's TMDB v3 authentication client (issue 3). Every answer is parsed with a zod schema,
+ * every failure becomes a TmdbError with a `kind`, transient failures are retried with backoff
+ * inside a total time budget (R5.2, R5.3), and every attempt is logged without secrets (R6.7).
+ */
+import { ofetch } from 'ofetch';
+import type { z } from 'zod';
+import type { Logger } from '../log.ts';
+import {
+	classifyTmdbFailure,
+	provesRequestWasNotProcessed,
+	type TmdbCallScope
+} from './error-mapping.ts';
+import { TmdbError, type TmdbErrorKind } from './errors.ts';
+import {
+	computeBackoffDelay,
+	findErrorCode,
+	networkErrorProvesNotSent,
+	parseRetryAfter
+} from './retry.ts';
+import {
+	accountResponseSchema,
+	authenticationResponseSchema,
+	deleteSessionResponseSchema,
+	errorResponseSchema,
+	requestTokenResponseSchema,
+	sessionResponseSchema,
+	type AccountResponse
+} from './schemas.ts';
+
+export type TmdbCredential =
+	{ kind: 'api_key'; apiKey: string } | { kind: 'bearer'; token: string };
+
+export type TmdbAccount = {
+	id: number;
+	username: string;
+	name: string;
+	avatarPath: string | null;
+	gravatarHash: string | null;
+	language: string | null;
+	region: string | null;
+	includeAdult: boolean;
+};
+
+export type TmdbClient = {
+	createRequestToken(): Promise<{ requestToken: string; expiresAt: Date }>;
+	/** Exchanges an approved request token for a TMDB session id. */
+	createSession(requestToken: string): Promise<string>;
+	/** Resolves also when TMDB no longer knows the session: either way it is gone. */
+	deleteSession(sessionId: string): Promise<void>;
+	getAccount(sessionId: string): Promise<TmdbAccount>;
+	/** Resolves when TMDB accepts the configured API key or read access token. */
+	checkCredential(): Promise<void>;
+};
+
+export type TmdbClientOptions = {
+	apiUrl: string;
+	credential: TmdbCredential;
+	/** Per attempt. */
+	timeoutMs: number;
+	/** For the whole call, attempts and waits between them together. */
+	retryBudgetMs: number;
+	log: Logger;
+	/** Lets the app route calls to the in-process sandbox; defaults to the global fetch. */
+	fetch?: typeof globalThis.fetch;
+	sleep?: (ms: number) => Promise<void>;
+	random?: () => number;
+	/** Clock used for the budget; tests pair it with `sleep` to simulate time passing. */
+	now?: () => number;
+	baseDelayMs?: number;
+	maxDelayMs?: number;
+	maxAttempts?: number;
+};
+
+const DEFAULT_BASE_DELAY_MS = 250;
+const DEFAULT_MAX_DELAY_MS = 4_000;
+const DEFAULT_MAX_ATTEMPTS = 5;
+/** A retry is pointless when too little budget would be left for it to get an answer. */
+const MIN_USEFUL_ATTEMPT_MS = 250;
+
+type RetryPolicy =
+	/** Repeating cannot do anything twice: GETs, and DELETE (a deleted session stays deleted). */
+	| 'transient_failures'
+	/** Repeat only when TMDB provably did not act on the request (see createSession). */
+	| 'only_if_not_processed';
+
+type CallSpec<T> = {
+	method: 'GET' | 'POST' | 'DELETE';
+	/** Always a fixed path: ids and secrets go in the query or body, so logging the path is safe. */
+	path: string;
+	scope: TmdbCallScope;
+	retry: RetryPolicy;
+	query?: Record<string, string>;
+	body?: Record<string, string>;
+	schema: z.ZodType<T>;
+};
+
+type AttemptFailure = { error: TmdbError; provablyNotProcessed: boolean };
+type AttemptResult<T> =
+	{ ok: true; value: T; httpStatus: number } | ({ ok: false } & AttemptFailure);
+
+const TRANSIENT_KINDS: ReadonlySet<TmdbErrorKind> = new Set([
+	'network',
+	'timeout',
+	'rate_limited',
+	'unavailable'
+]);
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
+	const sleep = options.sleep ?? defaultSleep;
+	const now = options.now ?? Date.now;
+	const backoff = {
+		baseDelayMs: options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS,
+		maxDelayMs: options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
+		random: options.random ?? Math.random
+	};
+	const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+	const minUsefulAttemptMs = Math.min(MIN_USEFUL_ATTEMPT_MS, options.timeoutMs);
+	const http = ofetch.create(
+		{
+			baseURL: options.apiUrl,
+			// Retries are ours (budget, jitter, the createSession rule); ofetch must not add its own.
+			retry: false,
+			ignoreResponseError: true,
+			// Parsed here rather than by ofetch, so malformed JSON is told apart from an error body.
+			responseType: 'text',
+			headers:
+				options.credential.kind === 'bearer'
+					? { accept: 'application/json', authorization: `Bearer ${options.credential.token}` }
+					: { accept: 'application/json' }
+		},
+		options.fetch ? { fetch: options.fetch } : {}
+	);
+	const credentialQuery: Record<string, string> =
+		options.credential.kind === 'api_key' ? { api_key: options.credential.apiKey } : {};
+
+	async function attemptOnce<T>(spec: CallSpec<T>, timeoutMs: number): Promise<AttemptResult<T>> {
+		const controller = new AbortController();
+		let timedOut = false;
+		const timer = setTimeout(() => {
+			timedOut = true;
+			controller.abort();
+		}, timeoutMs);
+		try {
+			const response = await http.raw<string, 'text'>(spec.path, {
+				method: spec.method,
+				query: { ...credentialQuery, ...spec.query },
+				body: spec.body,
+				signal: controller.signal
+			});
+			return interpretResponse(
+				spec,
+				response.status,
+				response._data ?? '',
+				response.headers,
+				now()
+			);
+		} catch (error) {
+			// The caught error's message holds the full URL with api_key and session_id, so only its
+			// system code is kept: never attach it as `cause` or log it.
+			if (timedOut) {
+				return {
+					ok: false,
+					provablyNotProcessed: false,
+					error: new TmdbError({
+						kind: 'timeout',
+						message: `TMDB ${spec.method} ${spec.path}: no answer within ${timeoutMs} ms`
+					})
+				};
+			}
+			const code = findErrorCode(error);
+			return {
+				ok: false,
+				provablyNotProcessed: networkErrorProvesNotSent(code),
+				error: new TmdbError({
+					kind: 'network',
+					message: `TMDB ${spec.method} ${spec.path}: network error${code ? ` (${code})` : ''}`
+				})
+			};
+		} finally {
+			clearTimeout(timer);
+		}
+	}
+
+	/** Says how long to wait before the next attempt, or null to stop retrying. */
+	function nextDelay(
+		spec: CallSpec<unknown>,
+		failure: AttemptFailure,
+		attempt: number,
+		deadline: number
+	): number | null {
+		if (!TRANSIENT_KINDS.has(failure.error.kind)) return null;
+		if (spec.retry === 'only_if_not_processed' && !failure.provablyNotProcessed) return null;
+		if (attempt >= maxAttempts) return null;
+		const retryAfter = failure.error.retryAfterSeconds;
+		const delay =
+			retryAfter !== undefined ? retryAfter * 1000 : computeBackoffDelay(attempt, backoff);
+		// Also covers a Retry-After longer than the budget: fail at once rather than wait in vain.
+		if (delay + minUsefulAttemptMs > deadline - now()) return null;
+		return delay;
+	}
+
+	async function call<T>(spec: CallSpec<T>): Promise<T> {
+		const deadline = now() + options.retryBudgetMs;
+		for (let attempt = 1; ; attempt++) {
+			const timeoutMs = Math.max(1, Math.min(options.timeoutMs, deadline - now()));
+			const started = performance.now();
+			const result = await attemptOnce(spec, timeoutMs);
+			const durationMs = Math.round(performance.now() - started);
+			const fields = { method: spec.method, path: spec.path, attempt, durationMs };
+			if (result.ok) {
+				options.log.info({ tmdb: { ...fields, status: result.httpStatus } }, 'TMDB call succeeded');
+				return result.value;
+			}
+			const { error } = result;
+			const delay = nextDelay(spec, result, attempt, deadline);
+			options.log.warn(
+				{
+					tmdb: {
+						...fields,
+						status: error.httpStatus,
+						statusCode: error.statusCode,
+						errorKind: error.kind,
+						retryInMs: delay ?? undefined
+					}
+				},
+				delay === null ? 'TMDB call failed' : 'TMDB call failed; retrying'
+			);
+			if (delay === null) throw error;
+			await sleep(delay);
+		}
+	}
+
+	return {
+		async createRequestToken() {
+			const body = await call({
+				method: 'GET',
+				path: '/3/authentication/token/new',
+				scope: 'app',
+				retry: 'transient_failures',
+				schema: requestTokenResponseSchema
+			});
+			return { requestToken: body.request_token, expiresAt: body.expires_at };
+		},
+
+		async createSession(requestToken) {
+			// session/new consumes the request token. After a timeout, a reset connection or a 5xx
+			// TMDB may already have created the session, and its id was in the answer we lost: a
+			// repeat cannot get it back and would only answer 33 (token used), hiding the real
+			// cause. So this call is repeated only when TMDB provably never acted on it (connection
+			// refused, 429 from the rate limiter, 503 with code 9 or 46). Otherwise the person
+			// starts sign-in again with a fresh token, which is always safe.
+			const body = await call({
+				method: 'POST',
+				path: '/3/authentication/session/new',
+				scope: 'app',
+				retry: 'only_if_not_processed',
+				body: { request_token: requestToken },
+				schema: sessionResponseSchema
+			});
+			return body.session_id;
+		},
+
+		async deleteSession(sessionId) {
+			try {
+				await call({
+					method: 'DELETE',
+					path: '/3/authentication/session',
+					scope: 'session',
+					retry: 'transient_failures',
+					body: { session_id: sessionId },
+					schema: deleteSessionResponseSchema
+				});
+			} catch (error) {
+				// Unknown to TMDB means already deleted or revoked: what the caller wanted. This also
+				// makes a retry after a lost answer to a successful DELETE come out right.
+				if (error instanceof TmdbError && error.kind === 'session_invalid') return;
+				throw error;
+			}
+		},
+
+		async getAccount(sessionId) {
+			const body = await call({
+				method: 'GET',
+				path: '/3/account',
+				scope: 'session',
+				retry: 'transient_failures',
+				query: { session_id: sessionId },
+				schema: accountResponseSchema
+			});
+			return toTmdbAccount(body);
+		},
+
+		async checkCredential() {
+			await call({
+				method: 'GET',
+				path: '/3/authentication',
+				scope: 'app',
+				retry: 'transient_failures',
+				schema: authenticationResponseSchema
+			});
+		}
+	};
+}
+
+function interpretResponse<T>(
+	spec: CallSpec<T>,
+	httpStatus: number,
+	text: string,
+	headers: Headers,
+	nowMs: number
+): AttemptResult<T> {
+	const where = `TMDB ${spec.method} ${spec.path}`;
+	const json = parseJson(text);
+	if (httpStatus >= 200 && httpStatus < 300 && json.ok) {
+		const parsed = spec.schema.safeParse(json.value);
+		if (parsed.success) return { ok: true, value: parsed.data, httpStatus };
+	}
+	const errorBody = json.ok ? errorResponseSchema.safeParse(json.value) : undefined;
+	const statusCode = errorBody?.success ? errorBody.data.status_code : undefined;
+	const isError = httpStatus >= 400 || statusCode !== undefined;
+	const canClassify = statusCode !== undefined || httpStatus === 429 || httpStatus >= 500;
+	if (!isError || !canClassify) {
+		// A 2xx that does not match the schema, or a 4xx we cannot read: TMDB changed or a proxy
+		// answered. Zod's issues name fields, not values, so they are safe to log.
+		return {
+			ok: false,
+			provablyNotProcessed: false,
+			error: new TmdbError({
+				kind: 'bad_response',
+				httpStatus,
+				message: `${where}: unexpected ${json.ok ? 'body' : 'non-JSON body'} with HTTP ${httpStatus}`
+			})
+		};
+	}
+	const kind = classifyTmdbFailure({ httpStatus, statusCode, scope: spec.scope });
+	const retryAfterSeconds =
+		kind === 'rate_limited' ? parseRetryAfter(headers.get('retry-after'), nowMs) : undefined;
+	return {
+		ok: false,
+		provablyNotProcessed: provesRequestWasNotProcessed({ httpStatus, statusCode }),
+		error: new TmdbError({
+			kind,
+			httpStatus,
+			statusCode,
+			retryAfterSeconds,
+			message: `${where}: ${kind} (HTTP ${httpStatus}${statusCode === undefined ? '' : `, status_code ${statusCode}`})`
+		})
+	};
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+	try {
+		return { ok: true, value: JSON.parse(text) };
+	} catch {
+		return { ok: false };
+	}
+}
+
+const SAFE_AVATAR_PATH = /^\/[A-Za-z0-9._-]{1,200}$/;
+const SAFE_GRAVATAR_HASH = /^[a-f0-9]{32,64}$/i;
+
+/**
+ * Flattens TMDB's account shape. Avatar fields are cosmetic, so an odd value there becomes null
+ * instead of failing sign-in; they are restricted because they end up inside image URLs.
+ */
+export function toTmdbAccount(body: AccountResponse): TmdbAccount {
+	const avatarPath = body.avatar?.tmdb?.avatar_path ?? null;
+	const gravatarHash = body.avatar?.gravatar?.hash ?? null;
+	return {
+		id: body.id,
+		username: body.username,
+		name: body.name ?? '',
+		avatarPath: avatarPath !== null && SAFE_AVATAR_PATH.test(avatarPath) ? avatarPath : null,
+		gravatarHash:
+			gravatarHash !== null && SAFE_GRAVATAR_HASH.test(gravatarHash) ? gravatarHash : null,
+		language: body.iso_639_1 || null,
+		region: body.iso_3166_1 || null,
+		includeAdult: body.include_adult ?? false
+	};
+}

@@ -1,0 +1,54 @@
+/**
+ * Maps an unsuccessful TMDB answer (HTTP status + TMDB `status_code`) to an error kind. TMDB's
+ * status codes are keyed on first because they are more specific than the HTTP status
+ * (see docs/tmdb.md and TMDB's error table).
+ */
+import type { TmdbErrorKind } from './errors.ts';
+
+/** What the failed call was about: code 3 means "session revoked" only on calls that carry one. */
+export type TmdbCallScope = 'app' | 'session';
+
+const RATE_LIMITED_CODES = new Set([25]);
+const UNAVAILABLE_CODES = new Set([9, 24, 43, 46]);
+const INVALID_CREDENTIAL_CODES = new Set([7, 10]);
+const TOKEN_INVALID_CODES = new Set([33]);
+const TOKEN_NOT_APPROVED_CODES = new Set([17, 41]);
+/**
+ * 3 is what TMDB answers for an unknown or revoked session_id. 6 and 37 are guesses for
+ * DELETE session with an unknown id (TMDB does not document which one it uses).
+ */
+const SESSION_INVALID_CODES = new Set([3, 6, 37]);
+
+export function classifyTmdbFailure(input: {
+	httpStatus: number;
+	statusCode?: number;
+	scope: TmdbCallScope;
+}): TmdbErrorKind {
+	const { httpStatus, statusCode, scope } = input;
+	if (httpStatus === 429 || (statusCode !== undefined && RATE_LIMITED_CODES.has(statusCode))) {
+		return 'rate_limited';
+	}
+	if (statusCode !== undefined) {
+		if (INVALID_CREDENTIAL_CODES.has(statusCode)) return 'invalid_credential';
+		if (TOKEN_INVALID_CODES.has(statusCode)) return 'token_invalid';
+		if (TOKEN_NOT_APPROVED_CODES.has(statusCode)) return 'token_not_approved';
+		if (scope === 'session' && SESSION_INVALID_CODES.has(statusCode)) return 'session_invalid';
+		if (UNAVAILABLE_CODES.has(statusCode)) return 'unavailable';
+	}
+	if (httpStatus >= 500) return 'unavailable';
+	return 'unknown';
+}
+
+/**
+ * True when TMDB certainly rejected the request before acting on it, so repeating a
+ * non-idempotent call (session/new consumes its request token) cannot do anything twice.
+ * 429 comes from TMDB's rate limiter in front of the API; 503 with 9 (service offline) or
+ * 46 (maintenance) means the API is switched off. Other 5xx may come after processing.
+ */
+export function provesRequestWasNotProcessed(input: {
+	httpStatus: number;
+	statusCode?: number;
+}): boolean {
+	if (input.httpStatus === 429) return true;
+	return input.httpStatus === 503 && (input.statusCode === 9 || input.statusCode === 46);
+}

@@ -1,0 +1,95 @@
+/**
+ * zod schemas for every TMDB response the app reads. They accept TMDB's real, sometimes odd,
+ * shapes (see ../../../../docs/tmdb.md): `expires_at` as `YYYY-MM-DD HH:MM:SS UTC`, error bodies
+ * with `failure: true` or without `success`, accounts with a null avatar path, an empty name or
+ * no `avatar.tmdb` at all. The sandbox's contract test parses its answers with these same schemas.
+ */
+import { z } from 'zod';
+
+const TMDB_DATE = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/;
+
+/**
+ * Parses TMDB's `2016-08-26 17:04:39 UTC` into a Date. Rewritten to ISO 8601 first because
+ * `new Date('2016-08-26 17:04:39 UTC')` is an Invalid Date in some engines (Safari).
+ */
+export function parseTmdbDate(value: string): Date | null {
+	const match = TMDB_DATE.exec(value);
+	if (!match) return null;
+	const date = new Date(`${match[1]}T${match[2]}Z`);
+	// Date rolls 2024-02-31 over into March; reject instead of silently moving the date.
+	if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== match[1]) return null;
+	return date;
+}
+
+/** Formats a Date the way TMDB does, for the sandbox. */
+export function formatTmdbDate(date: Date): string {
+	return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+export const tmdbDateSchema = z.string().transform((value, ctx) => {
+	const date = parseTmdbDate(value);
+	if (!date) {
+		ctx.addIssue({ code: 'custom', message: 'expected a date like 2016-08-26 17:04:39 UTC' });
+		return z.NEVER;
+	}
+	return date;
+});
+
+/**
+ * Request tokens and session ids are 40 hex characters today. The schema is looser on purpose
+ * (TMDB could lengthen them) but still restricted to URL-safe characters, because request tokens
+ * end up in the approval URL's path.
+ */
+const opaqueIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'expected an opaque id');
+
+export const requestTokenResponseSchema = z.object({
+	success: z.literal(true),
+	expires_at: tmdbDateSchema,
+	request_token: opaqueIdSchema
+});
+
+export const sessionResponseSchema = z.object({
+	success: z.literal(true),
+	session_id: opaqueIdSchema
+});
+
+export const deleteSessionResponseSchema = z.object({
+	success: z.literal(true)
+});
+
+export const authenticationResponseSchema = z.object({
+	success: z.literal(true),
+	status_code: z.number().int().optional(),
+	status_message: z.string().optional()
+});
+
+export const accountResponseSchema = z.object({
+	id: z.number().int().nonnegative(),
+	username: z.string().min(1),
+	name: z.string().nullish(),
+	iso_639_1: z.string().nullish(),
+	iso_3166_1: z.string().nullish(),
+	include_adult: z.boolean().nullish(),
+	avatar: z
+		.object({
+			gravatar: z.object({ hash: z.string().nullish() }).nullish(),
+			tmdb: z.object({ avatar_path: z.string().nullish() }).nullish()
+		})
+		.nullish()
+});
+
+/**
+ * TMDB's error bodies: usually `{success:false,status_code,status_message}`, but session/new has
+ * answered `{failure:true,...}` and some errors carry no `success` at all.
+ */
+export const errorResponseSchema = z.object({
+	success: z.literal(false).optional(),
+	failure: z.literal(true).optional(),
+	status_code: z.number().int(),
+	status_message: z.string().optional()
+});
+
+export type RequestTokenResponse = z.output<typeof requestTokenResponseSchema>;
+export type SessionResponse = z.output<typeof sessionResponseSchema>;
+export type AccountResponse = z.output<typeof accountResponseSchema>;
+export type ErrorResponse = z.output<typeof errorResponseSchema>;

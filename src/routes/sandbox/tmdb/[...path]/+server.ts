@@ -1,0 +1,33 @@
+/**
+ * Serves the in-process TMDB sandbox's web pages (approval page, avatars) in sandbox mode, and
+ * 404 otherwise. TMDB's API paths (/3/...) are not served over HTTP: the app's client calls the
+ * sandbox in-process, so credentials and session ids never travel in URLs the request log sees.
+ * Fault injection and the control API exist only on the standalone server.
+ */
+import { error } from '@sveltejs/kit';
+import { getConfig } from '$lib/server/config';
+import { APP_SANDBOX_BASE_PATH, getAppSandbox } from '$lib/server/tmdb-sandbox/app-sandbox';
+import type { RequestHandler } from './$types';
+
+const forwardToSandbox: RequestHandler = async ({ request, params, url }) => {
+	const config = getConfig();
+	if (!config.tmdb.sandbox || params.path.startsWith('3/') || params.path === '3') {
+		error(404, 'Not found');
+	}
+	// The sandbox's paths are relative to its mount, as on the standalone server.
+	const target = new URL(url);
+	target.pathname = url.pathname.slice(APP_SANDBOX_BASE_PATH.length) || '/';
+	const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+	return getAppSandbox(config).handle(
+		new Request(target, {
+			method: request.method,
+			headers: request.headers,
+			body: hasBody ? await request.arrayBuffer() : undefined,
+			signal: request.signal
+		})
+	);
+};
+
+export const GET = forwardToSandbox;
+export const POST = forwardToSandbox;
+export const DELETE = forwardToSandbox;

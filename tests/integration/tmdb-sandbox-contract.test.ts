@@ -1,0 +1,258 @@
+/**
+ * The sandbox must not drift from TMDB silently: its answers are checked against the client's
+ * zod schemas, and so are the example bodies documented in tmdb-auth-api.md (copied below).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import {
+	accountResponseSchema,
+	authenticationResponseSchema,
+	deleteSessionResponseSchema,
+	errorResponseSchema,
+	requestTokenResponseSchema,
+	sessionResponseSchema
+} from '../../src/lib/server/tmdb/schemas.ts';
+import type { SandboxEndpoint, SandboxFault } from '../../src/lib/server/tmdb-sandbox/faults.ts';
+import {
+	startSandboxServer,
+	type SandboxServer
+} from '../../src/lib/server/tmdb-sandbox/server.ts';
+
+const API_KEY = 'contract-test-key';
+
+/** Example bodies from tmdb-auth-api.md, as documented by TMDB or seen in real captures. */
+const DOCUMENTED = {
+	authentication: { success: true, status_code: 1, status_message: 'Success.' },
+	invalidKey: {
+		status_code: 7,
+		status_message: 'Invalid API key: You must be granted a valid key.',
+		success: false
+	},
+	tokenNew: {
+		success: true,
+		expires_at: '2016-08-26 17:04:39 UTC',
+		request_token: 'ff5c7eeb5a8870efe3cd7fc5c282cffd26800ecd'
+	},
+	sessionNew: { success: true, session_id: '79191836ddaa0da3df76a5ffef6f07ad6ab0c641' },
+	deleteSession: { success: true },
+	account: {
+		avatar: {
+			gravatar: { hash: 'c9e9fc152ee756a900db85757c29815d' },
+			tmdb: { avatar_path: '/xy44UvpbTgzs9kWmp4C3fEaCl5h.png' }
+		},
+		id: 548,
+		iso_639_1: 'en',
+		iso_3166_1: 'CA',
+		name: 'Travis Bell',
+		include_adult: false,
+		username: 'travisbell'
+	},
+	sessionDenied: { failure: true, status_code: 17, status_message: 'Session denied.' },
+	rateLimited: {
+		status_code: 25,
+		status_message: 'Your request count (46) is over the allowed limit of 40.'
+	},
+	invalidTokenWithoutSuccess: {
+		status_code: 33,
+		status_message: 'Invalid request token: The request token is either expired or invalid.'
+	},
+	authenticationFailedWithoutSuccess: {
+		status_code: 3,
+		status_message: 'Authentication failed: You do not have permissions to access the service.'
+	}
+};
+
+describe('documented TMDB bodies parse with the client schemas', () => {
+	test('success bodies', () => {
+		expect(authenticationResponseSchema.safeParse(DOCUMENTED.authentication).success).toBe(true);
+		expect(sessionResponseSchema.safeParse(DOCUMENTED.sessionNew).success).toBe(true);
+		expect(deleteSessionResponseSchema.safeParse(DOCUMENTED.deleteSession).success).toBe(true);
+		const token = requestTokenResponseSchema.parse(DOCUMENTED.tokenNew);
+		expect(token.expires_at.toISOString()).toBe('2016-08-26T17:04:39.000Z');
+		expect(accountResponseSchema.parse(DOCUMENTED.account).id).toBe(548);
+	});
+
+	test('the odd account shapes: null avatar_path, empty name, no avatar.tmdb', () => {
+		const { account } = DOCUMENTED;
+		const variants = [
+			{ ...account, avatar: { ...account.avatar, tmdb: { avatar_path: null } } },
+			{ ...account, name: '' },
+			{ ...account, avatar: { gravatar: account.avatar.gravatar } }
+		];
+		for (const variant of variants) {
+			expect(accountResponseSchema.safeParse(variant).success).toBe(true);
+		}
+	});
+
+	test('error bodies, including failure:true and ones without success', () => {
+		for (const body of [
+			DOCUMENTED.invalidKey,
+			DOCUMENTED.sessionDenied,
+			DOCUMENTED.rateLimited,
+			DOCUMENTED.invalidTokenWithoutSuccess,
+			DOCUMENTED.authenticationFailedWithoutSuccess
+		]) {
+			expect(errorResponseSchema.safeParse(body).success).toBe(true);
+		}
+	});
+
+	test('error bodies do not pass for success bodies, and vice versa', () => {
+		expect(errorResponseSchema.safeParse(DOCUMENTED.authentication).success).toBe(false);
+		expect(sessionResponseSchema.safeParse(DOCUMENTED.sessionDenied).success).toBe(false);
+	});
+});
+
+describe('the sandbox answers in the documented shapes', () => {
+	let server: SandboxServer;
+
+	beforeAll(async () => {
+		server = await startSandboxServer({ port: 0, credentials: [API_KEY] });
+	});
+	afterAll(async () => {
+		await server.stop();
+	});
+	beforeEach(() => {
+		server.sandbox.reset();
+	});
+
+	async function call(
+		method: string,
+		path: string,
+		options: { query?: Record<string, string>; body?: unknown; apiKey?: string | null } = {}
+	): Promise<{ status: number; body: unknown; headers: Headers }> {
+		const url = new URL(path, server.url);
+		const apiKey = options.apiKey === undefined ? API_KEY : options.apiKey;
+		if (apiKey !== null) url.searchParams.set('api_key', apiKey);
+		for (const [name, value] of Object.entries(options.query ?? {})) {
+			url.searchParams.set(name, value);
+		}
+		const response = await fetch(url, {
+			method,
+			headers: options.body === undefined ? {} : { 'content-type': 'application/json' },
+			body: options.body === undefined ? undefined : JSON.stringify(options.body)
+		});
+		return { status: response.status, body: await response.json(), headers: response.headers };
+	}
+
+	function expectTmdbError(
+		answer: { status: number; body: unknown },
+		httpStatus: number,
+		statusCode: number
+	) {
+		expect(answer.status).toBe(httpStatus);
+		const parsed = errorResponseSchema.parse(answer.body);
+		expect(parsed.status_code).toBe(statusCode);
+		expect(parsed.status_message).toEqual(expect.any(String));
+	}
+
+	async function newToken(): Promise<string> {
+		const answer = await call('GET', '/3/authentication/token/new');
+		return requestTokenResponseSchema.parse(answer.body).request_token;
+	}
+
+	async function newSession(username: string): Promise<string> {
+		const token = await newToken();
+		server.sandbox.decideRequestToken(token, { approve: true, username });
+		const answer = await call('POST', '/3/authentication/session/new', {
+			body: { request_token: token }
+		});
+		return sessionResponseSchema.parse(answer.body).session_id;
+	}
+
+	test('GET /3/authentication', async () => {
+		const answer = await call('GET', '/3/authentication');
+		expect(answer.status).toBe(200);
+		expect(answer.body).toEqual(DOCUMENTED.authentication);
+	});
+
+	test('GET /3/authentication/token/new: 40 hex, TMDB date format, 60-minute life', async () => {
+		const before = Date.now();
+		const answer = await call('GET', '/3/authentication/token/new');
+		const raw = answer.body as { expires_at: string; request_token: string };
+		expect(Object.keys(raw).sort()).toEqual(Object.keys(DOCUMENTED.tokenNew).sort());
+		expect(raw.request_token).toMatch(/^[0-9a-f]{40}$/);
+		expect(raw.expires_at).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+		const { expires_at } = requestTokenResponseSchema.parse(answer.body);
+		expect(expires_at.getTime() - before).toBeGreaterThan(59 * 60_000);
+		expect(expires_at.getTime() - before).toBeLessThanOrEqual(60 * 60_000);
+	});
+
+	test('POST /3/authentication/session/new and DELETE /3/authentication/session', async () => {
+		const sessionId = await newSession('ada');
+		expect(sessionId).toMatch(/^[0-9a-f]{40}$/);
+		const deleted = await call('DELETE', '/3/authentication/session', {
+			body: { session_id: sessionId }
+		});
+		expect(deleted.status).toBe(200);
+		expect(deleted.body).toEqual(DOCUMENTED.deleteSession);
+	});
+
+	test('GET /3/account and /3/account/{id} for every sandbox account', async () => {
+		for (const account of server.sandbox.accounts) {
+			const sessionId = await newSession(account.username);
+			for (const path of ['/3/account', `/3/account/${account.id}`]) {
+				const answer = await call('GET', path, { query: { session_id: sessionId } });
+				expect(answer.status).toBe(200);
+				const parsed = accountResponseSchema.parse(answer.body);
+				expect(parsed).toMatchObject({ id: account.id, username: account.username });
+				expect(Object.keys(answer.body as object).sort()).toEqual(
+					Object.keys(DOCUMENTED.account).sort()
+				);
+			}
+		}
+	});
+
+	test('the sandbox accounts include each odd shape TMDB produces', async () => {
+		const bodies = [];
+		for (const account of server.sandbox.accounts) {
+			const sessionId = await newSession(account.username);
+			bodies.push((await call('GET', '/3/account', { query: { session_id: sessionId } })).body);
+		}
+		const shapes = bodies as Array<{ name: string; avatar: { tmdb?: { avatar_path: unknown } } }>;
+		expect(shapes.some((body) => body.name === '')).toBe(true);
+		expect(shapes.some((body) => body.avatar.tmdb?.avatar_path === null)).toBe(true);
+		expect(shapes.some((body) => body.avatar.tmdb === undefined)).toBe(true);
+		expect(shapes.some((body) => typeof body.avatar.tmdb?.avatar_path === 'string')).toBe(true);
+	});
+
+	test('errors: codes paired with TMDB HTTP statuses', async () => {
+		expectTmdbError(await call('GET', '/3/authentication', { apiKey: 'nope' }), 401, 7);
+		expectTmdbError(await call('GET', '/3/authentication', { apiKey: null }), 401, 7);
+		expectTmdbError(
+			await call('POST', '/3/authentication/session/new', {
+				body: { request_token: 'f'.repeat(40) }
+			}),
+			401,
+			33
+		);
+		expectTmdbError(
+			await call('GET', '/3/account', { query: { session_id: 'f'.repeat(40) } }),
+			401,
+			3
+		);
+		expectTmdbError(await call('GET', '/3/movie/550'), 404, 34);
+		expectTmdbError(await call('POST', '/3/authentication/token/new', { body: {} }), 405, 42);
+	});
+
+	test('session/new with an unapproved token answers the captured failure:true body', async () => {
+		const token = await newToken();
+		const answer = await call('POST', '/3/authentication/session/new', {
+			body: { request_token: token }
+		});
+		expect(answer.status).toBe(401);
+		expect(answer.body).toEqual(DOCUMENTED.sessionDenied);
+	});
+
+	test.each<[SandboxEndpoint, SandboxFault, number, number]>([
+		['token/new', { kind: 'rate_limited', retryAfterSeconds: 3 }, 429, 25],
+		['token/new', { kind: 'unavailable' }, 503, 9],
+		['authentication', { kind: 'unavailable', statusCode: 46 }, 503, 46],
+		['authentication', { kind: 'unavailable', statusCode: 24 }, 504, 24],
+		['authentication', { kind: 'unavailable', statusCode: 43 }, 502, 43]
+	])('injected fault on %s answers like TMDB (%j)', async (endpoint, fault, httpStatus, code) => {
+		server.sandbox.injectFault(endpoint, fault);
+		const path = endpoint === 'token/new' ? '/3/authentication/token/new' : '/3/authentication';
+		const answer = await call('GET', path);
+		expectTmdbError(answer, httpStatus, code);
+		if (fault.kind === 'rate_limited') expect(answer.headers.get('retry-after')).toBe('3');
+	});
+});

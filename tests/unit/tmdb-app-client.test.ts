@@ -1,0 +1,74 @@
+/** How the app wires the TMDB client, URLs and the in-process sandbox (R7.2). */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import { parseConfig, SANDBOX_API_KEY } from '../../src/lib/server/config.ts';
+import { createLogger } from '../../src/lib/server/log.ts';
+import { approvalUrl, avatarUrl, createAppTmdbClient } from '../../src/lib/server/tmdb/index.ts';
+import { getAppSandbox } from '../../src/lib/server/tmdb-sandbox/app-sandbox.ts';
+
+const keys = randomBytes(32).toString('base64');
+const sandboxConfig = parseConfig(
+	{ TMDB_SANDBOX: 'true', SESSION_ENCRYPTION_KEYS: keys },
+	{ dev: true }
+);
+const realConfig = parseConfig(
+	{ TMDB_SANDBOX: 'false', TMDB_API_KEY: 'real-key', SESSION_ENCRYPTION_KEYS: keys },
+	{ dev: true }
+);
+
+describe('approvalUrl', () => {
+	test("R1.1 points at TMDB's page with an encoded redirect_to", () => {
+		expect(approvalUrl(realConfig, 'abc123', 'https://marquee.example/auth/callback?x=1')).toBe(
+			'https://www.themoviedb.org/authenticate/abc123?redirect_to=https%3A%2F%2Fmarquee.example%2Fauth%2Fcallback%3Fx%3D1'
+		);
+	});
+
+	test('R7.2 points at the in-app sandbox page in sandbox mode', () => {
+		expect(approvalUrl(sandboxConfig, 'abc123', 'http://localhost:5173/auth/callback')).toBe(
+			'/sandbox/tmdb/authenticate/abc123?redirect_to=http%3A%2F%2Flocalhost%3A5173%2Fauth%2Fcallback'
+		);
+	});
+});
+
+describe('avatarUrl', () => {
+	test('TMDB image CDN, or the sandbox, or null', () => {
+		expect(avatarUrl(realConfig, '/a.png')).toBe('https://image.tmdb.org/t/p/w185/a.png');
+		expect(avatarUrl(realConfig, '/a.png', 'w45')).toBe('https://image.tmdb.org/t/p/w45/a.png');
+		expect(avatarUrl(sandboxConfig, '/sandbox-ada.svg')).toBe(
+			'/sandbox/tmdb/t/p/w185/sandbox-ada.svg'
+		);
+		expect(avatarUrl(sandboxConfig, null)).toBeNull();
+	});
+});
+
+describe('createAppTmdbClient in sandbox mode', () => {
+	test('R7.2 signs in against the in-process sandbox without any network', async () => {
+		const client = createAppTmdbClient(sandboxConfig, createLogger('silent'));
+		await client.checkCredential();
+		const { requestToken } = await client.createRequestToken();
+		expect(
+			getAppSandbox(sandboxConfig).decideRequestToken(requestToken, {
+				approve: true,
+				username: 'grace'
+			})
+		).toBe(true);
+		const sessionId = await client.createSession(requestToken);
+		const account = await client.getAccount(sessionId);
+		expect(account.username).toBe('grace');
+		expect(avatarUrl(sandboxConfig, account.avatarPath)).toBe(
+			'/sandbox/tmdb/t/p/w185/sandbox-grace.svg'
+		);
+		await client.deleteSession(sessionId);
+		await expect(client.getAccount(sessionId)).rejects.toMatchObject({ kind: 'session_invalid' });
+	});
+
+	test('the app sandbox is one per process and accepts the built-in key', async () => {
+		const sandbox = getAppSandbox(sandboxConfig);
+		expect(getAppSandbox(sandboxConfig)).toBe(sandbox);
+		const response = await sandbox.handle(
+			new Request(`http://sandbox.internal/3/authentication?api_key=${SANDBOX_API_KEY}`)
+		);
+		expect(response.status).toBe(200);
+		expect(() => sandbox.injectFault('any', { kind: 'reset' })).toThrow();
+	});
+});

@@ -1,0 +1,69 @@
+import { describe, expect, test } from 'vitest';
+import {
+	backoffCeiling,
+	computeBackoffDelay,
+	findErrorCode,
+	networkErrorProvesNotSent,
+	parseRetryAfter
+} from '../../src/lib/server/tmdb/retry.ts';
+
+describe('computeBackoffDelay', () => {
+	const options = { baseDelayMs: 250, maxDelayMs: 4_000 };
+
+	test('R5.2 the window doubles with each attempt up to the maximum', () => {
+		expect([1, 2, 3, 4, 5, 6, 7].map((attempt) => backoffCeiling(attempt, options))).toEqual([
+			250, 500, 1_000, 2_000, 4_000, 4_000, 4_000
+		]);
+	});
+
+	test('R5.2 full jitter: anywhere from 0 up to the window', () => {
+		expect(computeBackoffDelay(3, { ...options, random: () => 0 })).toBe(0);
+		expect(computeBackoffDelay(3, { ...options, random: () => 0.5 })).toBe(500);
+		expect(computeBackoffDelay(3, { ...options, random: () => 0.999_999 })).toBe(999);
+	});
+
+	test('R5.2 with real randomness, delays stay inside the window', () => {
+		for (let attempt = 1; attempt <= 8; attempt++) {
+			for (let sample = 0; sample < 50; sample++) {
+				const delay = computeBackoffDelay(attempt, { ...options, random: Math.random });
+				expect(delay).toBeGreaterThanOrEqual(0);
+				expect(delay).toBeLessThan(backoffCeiling(attempt, options));
+			}
+		}
+	});
+});
+
+describe('parseRetryAfter', () => {
+	const now = Date.parse('2026-01-01T00:00:00Z');
+
+	test('R5.3 reads seconds', () => {
+		expect(parseRetryAfter('7', now)).toBe(7);
+		expect(parseRetryAfter(' 0 ', now)).toBe(0);
+	});
+
+	test('R5.3 reads an HTTP date as seconds from now, never negative', () => {
+		expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10);
+		expect(parseRetryAfter('Wed, 31 Dec 2025 23:59:00 GMT', now)).toBe(0);
+	});
+
+	test.each([null, '', '-5', '1.5', 'soon', 'x'.repeat(100)])('ignores %j', (value) => {
+		expect(parseRetryAfter(value, now)).toBeUndefined();
+	});
+});
+
+describe('network errors', () => {
+	test('finds the system code deep in a cause chain', () => {
+		const cause = Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' });
+		const error = new Error('outer', { cause: new TypeError('fetch failed', { cause }) });
+		expect(findErrorCode(error)).toBe('ECONNREFUSED');
+		expect(findErrorCode(new Error('no code'))).toBeUndefined();
+	});
+
+	test('only errors raised before sending prove the request was not sent', () => {
+		expect(networkErrorProvesNotSent('ECONNREFUSED')).toBe(true);
+		expect(networkErrorProvesNotSent('ENOTFOUND')).toBe(true);
+		expect(networkErrorProvesNotSent('ECONNRESET')).toBe(false);
+		expect(networkErrorProvesNotSent('UND_ERR_SOCKET')).toBe(false);
+		expect(networkErrorProvesNotSent(undefined)).toBe(false);
+	});
+});

@@ -1,0 +1,70 @@
+/** The in-app mount of the sandbox: /sandbox/tmdb/[...path] (R7.2). */
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig, SANDBOX_API_KEY } from '../../src/lib/server/config.ts';
+import { getAppSandbox } from '../../src/lib/server/tmdb-sandbox/app-sandbox.ts';
+import { GET, POST } from '../../src/routes/sandbox/tmdb/[...path]/+server.ts';
+
+type RouteEvent = Parameters<typeof GET>[0];
+
+function event(method: string, path: string, body?: string): RouteEvent {
+	const url = new URL(`http://localhost:5173/sandbox/tmdb/${path}`);
+	const request = new Request(url, {
+		method,
+		body,
+		headers: body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}
+	});
+	return {
+		request,
+		url,
+		params: { path: url.pathname.slice('/sandbox/tmdb/'.length) }
+	} as RouteEvent;
+}
+
+async function newToken(): Promise<string> {
+	const response = await getAppSandbox().handle(
+		new Request(`http://sandbox.internal/3/authentication/token/new?api_key=${SANDBOX_API_KEY}`)
+	);
+	return ((await response.json()) as { request_token: string }).request_token;
+}
+
+beforeAll(() => {
+	loadConfig(
+		{ TMDB_SANDBOX: 'true', SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64') },
+		{ dev: true }
+	);
+});
+
+describe('/sandbox/tmdb in sandbox mode', () => {
+	test('R7.2 serves the approval page and its form posts back through the same route', async () => {
+		const token = await newToken();
+		const redirect = encodeURIComponent('http://localhost:5173/auth/callback');
+		const page = await GET(event('GET', `authenticate/${token}?redirect_to=${redirect}`));
+		expect(page.status).toBe(200);
+		expect(await page.text()).toContain('Marquee TMDB sandbox');
+
+		const answer = await POST(
+			event('POST', `authenticate/${token}?redirect_to=${redirect}`, 'account=ada&decision=approve')
+		);
+		expect(answer.status).toBe(303);
+		expect(answer.headers.get('location')).toBe(
+			`http://localhost:5173/auth/callback?request_token=${token}&approved=true`
+		);
+	});
+
+	test('serves avatars', async () => {
+		const response = await GET(event('GET', 't/p/w45/sandbox-grace.svg'));
+		expect(response.headers.get('content-type')).toBe('image/svg+xml');
+	});
+
+	test('R6.7 does not expose the TMDB API over HTTP', async () => {
+		await expect(
+			GET(event('GET', `3/authentication/token/new?api_key=${SANDBOX_API_KEY}`))
+		).rejects.toMatchObject({ status: 404 });
+		expect(
+			getAppSandbox()
+				.receivedRequests()
+				.some((entry) => entry.path.startsWith('/sandbox'))
+		).toBe(false);
+	});
+});
