@@ -1,5 +1,6 @@
 import { dev } from '$app/environment';
 import { env } from '$env/dynamic/private';
+import { handleAuth } from '$lib/server/auth/handle';
 import { log } from '$lib/server/log';
 import { startServer } from '$lib/server/startup';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
@@ -29,7 +30,7 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
-export const handle: Handle = sequence(handleRequestLog);
+export const handle: Handle = sequence(handleRequestLog, handleAuth);
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	const errorId = randomUUID();

@@ -1,14 +1,17 @@
 /**
  * Serves the built app for the e2e suite the way production runs it: `node build` with
  * NODE_ENV=production, a fresh database (TEST_DATABASE_URL's server, or the embedded one) and
- * the standalone TMDB sandbox on a loopback port. Playwright starts and stops this script.
+ * the standalone TMDB sandbox on a loopback port standing in for TMDB, so tests can inject
+ * faults through its control API. Playwright starts and stops this script.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { startSandboxServer } from '../../src/lib/server/tmdb-sandbox/server.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { APP_PORT, APP_URL } from './ports.ts';
+import { APP_PORT, APP_URL, E2E_TMDB_API_KEY, SANDBOX_PORT, SANDBOX_URL } from './ports.ts';
 
 const database = await createTestDatabase({ migrated: false });
+const sandbox = await startSandboxServer({ port: SANDBOX_PORT, credentials: [E2E_TMDB_API_KEY] });
 
 const app = spawn(process.execPath, ['build'], {
 	stdio: ['ignore', 'inherit', 'inherit'],
@@ -19,8 +22,16 @@ const app = spawn(process.execPath, ['build'], {
 		HOST: '127.0.0.1',
 		ORIGIN: APP_URL,
 		DATABASE_URL: database.url,
+		// The embedded PostgreSQL serves one connection at a time.
+		DATABASE_POOL_SIZE: database.embedded ? '1' : '10',
 		SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
-		TMDB_SANDBOX: 'true',
+		TMDB_API_KEY: E2E_TMDB_API_KEY,
+		TMDB_API_URL: SANDBOX_URL,
+		TMDB_WEB_URL: SANDBOX_URL,
+		TMDB_IMAGE_URL: `${SANDBOX_URL}/t/p`,
+		// Short enough that fault tests do not wait long, long enough for a loaded CI machine.
+		TMDB_TIMEOUT_MS: '2000',
+		TMDB_RETRY_BUDGET_MS: '4000',
 		LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn'
 	}
 });
@@ -31,6 +42,7 @@ async function stop(code: number): Promise<void> {
 	stopping = true;
 	app.kill('SIGTERM');
 	await new Promise((resolve) => app.once('exit', resolve));
+	await sandbox.stop();
 	await database.drop();
 	process.exit(code);
 }

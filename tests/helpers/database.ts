@@ -14,6 +14,8 @@ export type TestDatabase = {
 	/** A pool for the test's own queries (1 connection when embedded). */
 	sql: Sql;
 	drop: () => Promise<void>;
+	/** Set to observe every query `sql` sends. */
+	onQuery?: (query: string) => void;
 };
 
 export async function createTestDatabase(
@@ -27,7 +29,7 @@ export async function createTestDatabase(
 		await admin.unsafe(`CREATE DATABASE ${name}`);
 		const url = new URL(serverUrl);
 		url.pathname = `/${name}`;
-		const sql = connect(url.toString(), { max: 4 });
+		const sql = connect(url.toString(), { max: 4, onQuery: (query) => database.onQuery?.(query) });
 		database = {
 			url: url.toString(),
 			embedded: false,
@@ -40,7 +42,7 @@ export async function createTestDatabase(
 		};
 	} else {
 		const embedded = await startEmbeddedPostgres();
-		const sql = connect(embedded.url, { max: 1 });
+		const sql = connect(embedded.url, { max: 1, onQuery: (query) => database.onQuery?.(query) });
 		database = {
 			url: embedded.url,
 			embedded: true,

@@ -2,6 +2,7 @@
  * Server start and stop, called from `hooks.server.ts`. A bad configuration stops the process with
  * a message naming each variable (R7.1), not a stack trace.
  */
+import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
 import { closeDatabase, openDatabase } from './db/index.ts';
 import { log, setRootLogLevel } from './log.ts';
@@ -31,8 +32,9 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 			'TMDB_SANDBOX=true in production: sign-in uses the built-in TMDB sandbox, not TMDB. Never do this for real users.'
 		);
 	}
-	await openDatabase(config, log);
+	const sql = await openDatabase(config, log);
 	onShutdown(closeDatabase);
+	onShutdown(startSessionCleanup(sql, log, config.session.cleanupMinutes));
 	process.once('sveltekit:shutdown', (reason: string) => {
 		log.info({ reason }, 'shutting down');
 		void runShutdownTasks();

@@ -7,6 +7,8 @@ export type ConnectOptions = {
 	/** Pool size; the embedded database serves one connection at a time. */
 	max?: number;
 	log?: Logger;
+	/** Called with every query sent: how tests and the benchmark count round trips. */
+	onQuery?: (query: string) => void;
 };
 
 /** Opens a postgres.js pool. The app keeps exactly one per process (see `db/index.ts`). */
@@ -17,13 +19,7 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 		idle_timeout: 60,
 		// PGlite and `IF NOT EXISTS` print notices; they are debug noise, not warnings.
 		onnotice: (notice) => options.log?.debug({ notice: notice.message }, 'postgres notice'),
-		transform: { undefined: null }
+		transform: { undefined: null },
+		debug: options.onQuery ? (_connection, query) => options.onQuery?.(query) : undefined
 	});
-}
-
-/** The embedded database is PGlite, which serves one connection at a time. */
-export function poolSizeFor(url: string, embedded: boolean): number {
-	if (embedded) return 1;
-	const fromUrl = new URL(url).searchParams.get('max');
-	return fromUrl ? Number(fromUrl) : 10;
 }

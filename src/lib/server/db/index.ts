@@ -27,7 +27,7 @@ async function open(config: Config, log: Logger): Promise<DatabaseState> {
 		url = embedded.url;
 		log.info({ dataDir }, 'started the embedded PostgreSQL (DATABASE_URL is not set)');
 	}
-	const sql = connect(url, { max: embedded ? 1 : undefined, log });
+	const sql = connect(url, { max: embedded ? 1 : config.databasePoolSize, log });
 	const applied = await migrate(sql);
 	log.info({ applied }, applied.length ? 'applied migrations' : 'database schema is up to date');
 	return { sql, embedded };

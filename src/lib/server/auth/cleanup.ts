@@ -1,0 +1,75 @@
+/**
+ * Deletes expired sessions in the background (R6.6). Every instance schedules it, but a
+ * PostgreSQL advisory lock lets only one run at a time; the others skip that round.
+ */
+import type { Sql } from '../db/client.ts';
+import { deleteExpiredSessionBatch } from '../db/sessions.ts';
+import type { Logger } from '../log.ts';
+
+/** "marquee cleanup": shared by every instance. */
+const CLEANUP_LOCK_KEY = 0x6d617263;
+const BATCH_SIZE = 1_000;
+
+export type CleanupResult = { ran: boolean; deleted: number };
+
+/** One cleanup round: deletes every session expired by `now`, in batches. */
+export async function deleteExpiredSessions(
+	sql: Sql,
+	now: Date = new Date(),
+	batchSize = BATCH_SIZE
+): Promise<CleanupResult> {
+	const connection = await sql.reserve();
+	try {
+		const [lock] = await connection`SELECT pg_try_advisory_lock(${CLEANUP_LOCK_KEY}) AS locked`;
+		if (!lock?.locked) return { ran: false, deleted: 0 };
+		try {
+			let deleted = 0;
+			for (;;) {
+				const count = await deleteExpiredSessionBatch(connection, now, batchSize);
+				deleted += count;
+				if (count < batchSize) return { ran: true, deleted };
+				// Let queued requests use the connection between batches.
+				await new Promise((resolve) => setImmediate(resolve));
+			}
+		} finally {
+			await connection`SELECT pg_advisory_unlock(${CLEANUP_LOCK_KEY})`;
+		}
+	} finally {
+		connection.release();
+	}
+}
+
+/** Runs cleanup every `intervalMinutes` until the returned stop function is called. */
+export function startSessionCleanup(
+	sql: Sql,
+	log: Logger,
+	intervalMinutes: number
+): () => Promise<void> {
+	let running: Promise<void> | undefined;
+	const runOnce = async () => {
+		const started = performance.now();
+		try {
+			const result = await deleteExpiredSessions(sql);
+			if (result.ran) {
+				log.info(
+					{
+						event: 'session_cleanup',
+						deleted: result.deleted,
+						durationMs: Math.round(performance.now() - started)
+					},
+					'expired sessions deleted'
+				);
+			}
+		} catch (error) {
+			log.warn({ event: 'session_cleanup_failed', err: error }, 'session cleanup failed');
+		}
+	};
+	const timer = setInterval(() => {
+		running ??= runOnce().finally(() => (running = undefined));
+	}, intervalMinutes * 60_000);
+	timer.unref();
+	return async () => {
+		clearInterval(timer);
+		await running;
+	};
+}

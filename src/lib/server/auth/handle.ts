@@ -1,0 +1,45 @@
+/**
+ * The per-request session check (R4): always sets `locals.user` and `locals.session`, sends the
+ * cookie again when the expiry slid, and clears a cookie that no longer names a valid session.
+ */
+import type { Handle, RequestEvent } from '@sveltejs/kit';
+import { deleteSessionCookie, readSessionCookie, setSessionCookie } from './cookies.ts';
+import { isTmdbCheckDue, revalidateTmdbSession } from './revalidation.ts';
+import { authServices } from './services.ts';
+import type { AuthServices } from './services.ts';
+
+export function isSecureRequest(event: Pick<RequestEvent, 'url'>): boolean {
+	return event.url.protocol === 'https:';
+}
+
+export const handleAuth: Handle = async ({ event, resolve }) => {
+	const services = authServices();
+	const secure = isSecureRequest(event);
+	const token = readSessionCookie(event.cookies, secure);
+	if (token) {
+		const { session, user } = await services.sessions.validateSessionToken(token);
+		if (session) {
+			if (session.fresh) setSessionCookie(event.cookies, secure, token, session.expiresAt);
+			event.locals.session = session;
+			event.locals.user = user;
+			scheduleTmdbCheck(services, event);
+		} else {
+			event.locals.log.info(
+				{ event: 'session_invalid' },
+				'invalid or expired session cookie cleared'
+			);
+			deleteSessionCookie(event.cookies, secure);
+		}
+	}
+	return resolve(event);
+};
+
+/** Off the critical path: the page does not wait for TMDB. */
+function scheduleTmdbCheck(services: AuthServices, event: RequestEvent): void {
+	const { session, log } = event.locals;
+	if (!session || !isTmdbCheckDue(session, services.config.tmdb.revalidateMinutes, new Date()))
+		return;
+	void revalidateTmdbSession(services, session, log).catch((error: unknown) =>
+		log.warn({ event: 'tmdb_session_check_failed', err: error }, 'TMDB session check crashed')
+	);
+}

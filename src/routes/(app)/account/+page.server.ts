@@ -1,0 +1,20 @@
+import { requireUser } from '$lib/server/auth/guards';
+import { getConfig } from '$lib/server/config';
+import { avatarUrl } from '$lib/server/tmdb';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = () => {
+	const { user, session } = requireUser();
+	return {
+		profile: {
+			username: user.username,
+			name: user.name,
+			tmdbAccountId: user.tmdbAccountId,
+			avatarUrl: avatarUrl(getConfig(), user.avatarPath, 'w185'),
+			language: user.language,
+			region: user.region,
+			includeAdult: user.includeAdult
+		},
+		session: { createdAt: session.createdAt, expiresAt: session.expiresAt }
+	};
+};

@@ -1,0 +1,49 @@
+import { requireUser } from '$lib/server/auth/guards';
+import { authServices } from '$lib/server/auth/services';
+import { revokeOtherSessions, revokeSession } from '$lib/server/auth/sign-out';
+import { describeUserAgent } from '$lib/server/user-agent';
+import { fail } from '@sveltejs/kit';
+import { z } from 'zod';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async () => {
+	const { user, session } = requireUser();
+	const sessions = await authServices().sessions.listSessions(user.id);
+	return {
+		sessions: sessions.map((listed) => ({
+			id: listed.id,
+			device: describeUserAgent(listed.userAgent),
+			createdAt: listed.createdAt,
+			lastSeenAt: listed.lastSeenAt,
+			current: listed.id === session.id
+		}))
+	};
+};
+
+const revokeForm = z.object({ sessionId: z.string().regex(/^[0-9a-f]{64}$/) });
+
+export const actions: Actions = {
+	revoke: async (event) => {
+		const { session } = requireUser();
+		const form = revokeForm.safeParse(Object.fromEntries(await event.request.formData()));
+		if (!form.success) return fail(400, { message: 'That session could not be found.' });
+		const revoked = await revokeSession(
+			authServices(),
+			event.locals.log,
+			session,
+			form.data.sessionId
+		);
+		if (!revoked) return fail(404, { message: 'That session could not be found.' });
+		return { message: 'The session was signed out.' };
+	},
+	revokeOthers: async (event) => {
+		const { session } = requireUser();
+		const count = await revokeOtherSessions(authServices(), event.locals.log, session);
+		return {
+			message:
+				count === 0
+					? 'No other device was signed in.'
+					: `Signed out ${count} other ${count === 1 ? 'session' : 'sessions'}.`
+		};
+	}
+};

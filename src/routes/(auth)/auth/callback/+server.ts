@@ -1,0 +1,25 @@
+import { setSessionCookie } from '$lib/server/auth/cookies';
+import { completeTmdbLogin, LoginError } from '$lib/server/auth/login';
+import { loginContextOf } from '$lib/server/auth/request-context';
+import { authServices } from '$lib/server/auth/services';
+import { redirect } from '@sveltejs/kit';
+import type { RequestHandler } from './$types';
+
+/** TMDB sends the browser here after approval; there is no page, only redirects (R1.2, R1.3). */
+export const GET: RequestHandler = async (event) => {
+	const services = authServices();
+	const context = loginContextOf(services, event);
+	let destination: string;
+	try {
+		const outcome = await completeTmdbLogin(services, context, event.url.searchParams);
+		if (outcome.kind === 'signed_in') {
+			setSessionCookie(event.cookies, context.secure, outcome.token, outcome.session.expiresAt);
+		}
+		destination = outcome.returnTo;
+	} catch (error) {
+		if (!(error instanceof LoginError)) throw error;
+		const ref = error.errorId ? `&ref=${error.errorId}` : '';
+		destination = `/auth/login?error=${error.code}${ref}`;
+	}
+	redirect(303, destination);
+};

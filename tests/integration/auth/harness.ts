@@ -1,0 +1,156 @@
+/**
+ * The sign-in stack as the app wires it, around a fresh database and the standalone TMDB
+ * sandbox over HTTP. Cookies go through a small jar that records what would be sent.
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Cookies } from '@sveltejs/kit';
+import { createAuthServices, type AuthServices } from '../../../src/lib/server/auth/services.ts';
+import {
+	completeTmdbLogin,
+	startTmdbLogin,
+	type LoginContext
+} from '../../../src/lib/server/auth/login.ts';
+import type { AppSession } from '../../../src/lib/server/auth/types.ts';
+import { parseConfig } from '../../../src/lib/server/config.ts';
+import { createLogger } from '../../../src/lib/server/log.ts';
+import { createTmdbClient } from '../../../src/lib/server/tmdb/client.ts';
+import {
+	startSandboxServer,
+	type SandboxServer
+} from '../../../src/lib/server/tmdb-sandbox/server.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+
+export const API_KEY = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+export const ORIGIN = 'https://marquee.test';
+
+type CookieOptions = Parameters<Cookies['set']>[2];
+export type SetCookie = { value: string; options: CookieOptions };
+
+export class CookieJar {
+	readonly store = new Map<string, SetCookie>();
+	get(name: string): string | undefined {
+		return this.store.get(name)?.value;
+	}
+	set(name: string, value: string, options: CookieOptions): void {
+		this.store.set(name, { value, options });
+	}
+	delete(name: string, _options: CookieOptions): void {
+		this.store.delete(name);
+	}
+}
+
+export type Harness = {
+	database: TestDatabase;
+	sandbox: SandboxServer;
+	services: AuthServices;
+	logs: string[];
+	encryptionKeys: Buffer[];
+	close(): Promise<void>;
+	/** Services sharing the database and sandbox, with other settings (e.g. keys). */
+	servicesWith(overrides: Record<string, string>): AuthServices;
+};
+
+export async function startHarness(): Promise<Harness> {
+	const database = await createTestDatabase();
+	const sandbox = await startSandboxServer({ port: 0, credentials: [API_KEY] });
+	const logs: string[] = [];
+	const destination = new Writable({
+		write(chunk, _encoding, done) {
+			logs.push(String(chunk));
+			done();
+		}
+	});
+	const log = createLogger('debug', destination);
+	const encryptionKeys = [randomBytes(32)];
+	const baseEnv = {
+		NODE_ENV: 'production',
+		DATABASE_URL: database.url,
+		TMDB_API_KEY: API_KEY,
+		TMDB_API_URL: sandbox.url,
+		TMDB_WEB_URL: sandbox.url,
+		ORIGIN,
+		TMDB_TIMEOUT_MS: '1000',
+		TMDB_RETRY_BUDGET_MS: '1500',
+		SESSION_ENCRYPTION_KEYS: encryptionKeys.map((key) => key.toString('base64')).join(',')
+	};
+	const servicesWith = (overrides: Record<string, string>) => {
+		const config = parseConfig({ ...baseEnv, ...overrides }, { dev: false });
+		const tmdb = createTmdbClient({
+			apiUrl: config.tmdb.apiUrl,
+			credential: config.tmdb.credential,
+			timeoutMs: config.tmdb.timeoutMs,
+			retryBudgetMs: config.tmdb.retryBudgetMs,
+			baseDelayMs: 5,
+			log
+		});
+		return createAuthServices({ config, sql: database.sql, tmdb, log });
+	};
+	return {
+		database,
+		sandbox,
+		services: servicesWith({}),
+		logs,
+		encryptionKeys,
+		servicesWith,
+		close: async () => {
+			await sandbox.stop();
+			await database.drop();
+		}
+	};
+}
+
+export function contextFor(
+	harness: Harness,
+	jar: CookieJar,
+	currentSession: AppSession | null = null
+): LoginContext {
+	return {
+		cookies: jar,
+		secure: true,
+		origin: ORIGIN,
+		userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/133.0',
+		log: harness.services.log,
+		currentSession
+	};
+}
+
+/** Starts sign-in and returns the request token from the approval URL, as TMDB would see it. */
+export async function startLogin(harness: Harness, jar: CookieJar, returnTo?: string) {
+	const approvalUrl = new URL(
+		await startTmdbLogin(harness.services, contextFor(harness, jar), returnTo)
+	);
+	const requestToken = approvalUrl.pathname.split('/').pop()!;
+	return { approvalUrl, requestToken };
+}
+
+export function callbackParams(requestToken: string, verdict: 'approved' | 'denied' = 'approved') {
+	return new URLSearchParams({ request_token: requestToken, [verdict]: 'true' });
+}
+
+/** The whole handshake for `username`; returns the cookie token and the session. */
+export async function signIn(
+	harness: Harness,
+	options: { username?: string; jar?: CookieJar; returnTo?: string } = {}
+) {
+	const jar = options.jar ?? new CookieJar();
+	const { requestToken } = await startLogin(harness, jar, options.returnTo);
+	harness.sandbox.sandbox.decideRequestToken(requestToken, {
+		approve: true,
+		username: options.username ?? 'ada'
+	});
+	const outcome = await completeTmdbLogin(
+		harness.services,
+		contextFor(harness, jar),
+		callbackParams(requestToken)
+	);
+	if (outcome.kind !== 'signed_in') throw new Error('expected a new session');
+	return { jar, requestToken, ...outcome };
+}
+
+export async function countRows(harness: Harness) {
+	const [row] = await harness.database.sql<{ users: number; sessions: number }[]>`
+		SELECT (SELECT count(*)::int FROM users) AS users,
+			(SELECT count(*)::int FROM auth_sessions) AS sessions`;
+	return row!;
+}

@@ -1,0 +1,348 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { deleteExpiredSessions } from '../../../src/lib/server/auth/cleanup.ts';
+import { connect } from '../../../src/lib/server/db/client.ts';
+import { revalidateTmdbSession } from '../../../src/lib/server/auth/revalidation.ts';
+import {
+	revokeOtherSessions,
+	revokeSession,
+	signOut
+} from '../../../src/lib/server/auth/sign-out.ts';
+import { CookieJar, signIn, startHarness, type Harness } from './harness.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+const START = new Date('2026-03-01T12:00:00Z');
+
+let harness: Harness;
+beforeAll(async () => {
+	harness = await startHarness();
+});
+afterAll(async () => {
+	await harness.close();
+});
+beforeEach(async () => {
+	harness.sandbox.sandbox.reset();
+	await harness.database.sql`DELETE FROM users`;
+});
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+/** A controllable clock: only Date moves, so database and network timers keep working. */
+function setClock(at: Date) {
+	vi.useFakeTimers({ toFake: ['Date'] });
+	vi.setSystemTime(at);
+}
+
+async function storedExpiry(sessionId: string): Promise<Date> {
+	const [row] = await harness.database
+		.sql`SELECT expires_at FROM auth_sessions WHERE id = ${sessionId}`;
+	return row!.expires_at as Date;
+}
+
+describe('sessions', () => {
+	test('R4.1 the expiry slides forward once half the idle window has passed, and not before', async () => {
+		setClock(START);
+		const { token, session } = await signIn(harness);
+		expect(session.expiresAt.getTime()).toBe(START.getTime() + 30 * DAY);
+
+		vi.setSystemTime(START.getTime() + 10 * DAY);
+		const early = await harness.services.sessions.validateSessionToken(token);
+		expect(early.session?.fresh).toBe(false);
+		expect((await storedExpiry(session.id)).getTime()).toBe(START.getTime() + 30 * DAY);
+
+		vi.setSystemTime(START.getTime() + 16 * DAY);
+		const slid = await harness.services.sessions.validateSessionToken(token);
+		expect(slid.session?.fresh).toBe(true);
+		expect(slid.session?.expiresAt.getTime()).toBe(START.getTime() + 46 * DAY);
+		expect((await storedExpiry(session.id)).getTime()).toBe(START.getTime() + 46 * DAY);
+	});
+
+	test('R4.3 a session idle past its window is invalid and removed', async () => {
+		setClock(START);
+		const { token, session } = await signIn(harness);
+		vi.setSystemTime(START.getTime() + 31 * DAY);
+		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
+		const rows = await harness.database.sql`SELECT 1 FROM auth_sessions WHERE id = ${session.id}`;
+		expect(rows).toHaveLength(0);
+	});
+
+	test('R4.1 the absolute lifetime ends even a session used every day', async () => {
+		setClock(START);
+		const { token } = await signIn(harness);
+		for (let day = 14; day < 90; day += 14) {
+			vi.setSystemTime(START.getTime() + day * DAY);
+			const { session } = await harness.services.sessions.validateSessionToken(token);
+			expect(session).not.toBeNull();
+			// The cookie never outlives the absolute lifetime.
+			expect(session!.expiresAt.getTime()).toBeLessThanOrEqual(START.getTime() + 90 * DAY);
+		}
+		vi.setSystemTime(START.getTime() + 90 * DAY + 1000);
+		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
+	});
+
+	test('last_seen_at is written at most once an hour', async () => {
+		setClock(START);
+		const { token, session } = await signIn(harness);
+		const lastSeen = async () =>
+			(
+				await harness.database.sql`SELECT last_seen_at FROM auth_sessions WHERE id = ${session.id}`
+			)[0]!.last_seen_at as Date;
+		vi.setSystemTime(START.getTime() + 30 * 60_000);
+		await harness.services.sessions.validateSessionToken(token);
+		expect((await lastSeen()).getTime()).toBe(START.getTime());
+		vi.setSystemTime(START.getTime() + 61 * 60_000);
+		await harness.services.sessions.validateSessionToken(token);
+		expect((await lastSeen()).getTime()).toBe(START.getTime() + 61 * 60_000);
+	});
+
+	test('validating a session costs exactly one database round trip', async () => {
+		const { token } = await signIn(harness);
+		const queries: string[] = [];
+		harness.database.onQuery = (query) => queries.push(query);
+		try {
+			const { session } = await harness.services.sessions.validateSessionToken(token);
+			expect(session).not.toBeNull();
+			expect(queries).toHaveLength(1);
+			expect(queries[0]).toMatch(/JOIN users/);
+		} finally {
+			harness.database.onQuery = undefined;
+		}
+	});
+
+	test.each([
+		['empty', ''],
+		['random junk', 'not-a-token'],
+		['truncated', 'A'.repeat(42)],
+		['oversized', 'A'.repeat(4096)],
+		['unknown but well-formed', 'A'.repeat(43)]
+	])('R4.3 a %s cookie token is no session', async (_case, value) => {
+		await signIn(harness);
+		expect(await harness.services.sessions.validateSessionToken(value)).toEqual({
+			session: null,
+			user: null
+		});
+	});
+
+	test('R6.2 keys rotate: old sessions still open with the old key second, and die without it', async () => {
+		const { token } = await signIn(harness);
+		const oldKey = harness.encryptionKeys[0]!.toString('base64');
+		const newKey = Buffer.alloc(32, 7).toString('base64');
+
+		const rotated = harness.servicesWith({ SESSION_ENCRYPTION_KEYS: `${newKey},${oldKey}` });
+		expect((await rotated.sessions.validateSessionToken(token)).user?.username).toBe('ada');
+		// New sessions are sealed with the new key, which the old configuration cannot open.
+		const fresh = await signIn({ ...harness, services: rotated });
+		const [row] = await harness.database
+			.sql`SELECT tmdb_session_id FROM auth_sessions WHERE id = ${fresh.session.id}`;
+		expect(String(row!.tmdb_session_id).split('.')[1]).not.toBe(String(oldKey).slice(0, 8));
+		expect((await rotated.sessions.validateSessionToken(fresh.token)).session).not.toBeNull();
+
+		const retired = harness.servicesWith({ SESSION_ENCRYPTION_KEYS: newKey });
+		expect((await retired.sessions.validateSessionToken(token)).session).toBeNull();
+		expect(
+			await harness.database.sql`SELECT 1 FROM auth_sessions WHERE id = ${fresh.session.id}`
+		).toHaveLength(1);
+	});
+
+	test('R6.2 a row whose TMDB session id was tampered with is an invalid session', async () => {
+		const { token, session } = await signIn(harness);
+		await harness.database.sql`
+			UPDATE auth_sessions SET tmdb_session_id = overlay(tmdb_session_id placing 'AAAA' from 20 for 4)
+			WHERE id = ${session.id}`;
+		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
+		expect(
+			await harness.database.sql`SELECT 1 FROM auth_sessions WHERE id = ${session.id}`
+		).toHaveLength(0);
+	});
+});
+
+describe('cleanup', () => {
+	async function seedSessions(expired: number, valid: number) {
+		const { session } = await signIn(harness);
+		await harness.database.sql`
+			INSERT INTO auth_sessions (id, user_id, expires_at, tmdb_session_id)
+			SELECT 'expired-' || n, ${session.userId}, now() - interval '1 day', 'v1.x.y.z'
+			FROM generate_series(1, ${expired}) AS n`;
+		await harness.database.sql`
+			INSERT INTO auth_sessions (id, user_id, expires_at, tmdb_session_id)
+			SELECT 'valid-' || n, ${session.userId}, now() + interval '1 day', 'v1.x.y.z'
+			FROM generate_series(1, ${valid}) AS n`;
+	}
+
+	test('R6.6 deletes every expired session in batches and keeps the rest', async () => {
+		await seedSessions(2_500, 10);
+		const result = await deleteExpiredSessions(harness.database.sql, new Date(), 1_000);
+		expect(result).toEqual({ ran: true, deleted: 2_500 });
+		const [row] = await harness.database.sql`SELECT count(*)::int AS count FROM auth_sessions`;
+		expect(row!.count).toBe(11);
+	});
+
+	test.skipIf(!process.env.TEST_DATABASE_URL)(
+		'R6.6 two concurrent cleanup runners delete each expired row once (needs TEST_DATABASE_URL: the embedded database serves one connection)',
+		async () => {
+			await seedSessions(5_000, 10);
+			const other = connect(harness.database.url, { max: 2 });
+			try {
+				const results = await Promise.all([
+					deleteExpiredSessions(harness.database.sql, new Date(), 500),
+					deleteExpiredSessions(other, new Date(), 500)
+				]);
+				expect(results.reduce((sum, result) => sum + result.deleted, 0)).toBe(5_000);
+				// The advisory lock lets one runner work while the other skips its round.
+				expect(results.filter((result) => result.ran).length).toBeGreaterThanOrEqual(1);
+				const [row] = await harness.database.sql`SELECT count(*)::int AS count FROM auth_sessions`;
+				expect(row!.count).toBe(11);
+			} finally {
+				await other.end();
+			}
+		}
+	);
+
+	test('R6.6 a runner that finds the lock taken skips its round', async () => {
+		await seedSessions(5, 0);
+		const holder = await harness.database.sql.reserve();
+		try {
+			await holder`SELECT pg_advisory_lock(${0x6d617263})`;
+			if (harness.database.embedded) {
+				// One connection: the runner would wait for it; the lock itself is what is checked.
+				const [row] = await holder`SELECT pg_try_advisory_lock(${0x6d617263}) AS locked`;
+				expect(row!.locked).toBe(true);
+				await holder`SELECT pg_advisory_unlock(${0x6d617263})`;
+			} else {
+				const other = connect(harness.database.url, { max: 1 });
+				try {
+					expect(await deleteExpiredSessions(other)).toEqual({ ran: false, deleted: 0 });
+				} finally {
+					await other.end();
+				}
+			}
+		} finally {
+			await holder`SELECT pg_advisory_unlock_all()`;
+			holder.release();
+		}
+	});
+});
+
+describe('revocation and sign-out', () => {
+	test('R4.4 a TMDB session revoked at TMDB ends the app session at the next check', async () => {
+		setClock(START);
+		const { token } = await signIn(harness);
+		harness.sandbox.sandbox.revokeAccountSessions({ username: 'ada' });
+		vi.setSystemTime(START.getTime() + 61 * 60_000);
+		const { session } = await harness.services.sessions.validateSessionToken(token);
+		expect(await revalidateTmdbSession(harness.services, session!, harness.services.log)).toBe(
+			false
+		);
+		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
+	});
+
+	test('R4.4 TMDB trouble during the check keeps the person signed in', async () => {
+		setClock(START);
+		const { token } = await signIn(harness);
+		harness.sandbox.sandbox.injectFault('account', { kind: 'unavailable' }, 50);
+		vi.setSystemTime(START.getTime() + 61 * 60_000);
+		const { session } = await harness.services.sessions.validateSessionToken(token);
+		expect(await revalidateTmdbSession(harness.services, session!, harness.services.log)).toBe(
+			true
+		);
+		expect((await harness.services.sessions.validateSessionToken(token)).session).not.toBeNull();
+	});
+
+	test('R4.4 the check runs at most once per period and refreshes the stored profile', async () => {
+		setClock(START);
+		const { token } = await signIn(harness);
+		await harness.database.sql`UPDATE users SET username = 'stale'`;
+		vi.setSystemTime(START.getTime() + 61 * 60_000);
+		const { session } = await harness.services.sessions.validateSessionToken(token);
+		harness.sandbox.sandbox.clearReceivedRequests();
+		await Promise.all([
+			revalidateTmdbSession(harness.services, session!, harness.services.log),
+			revalidateTmdbSession(harness.services, session!, harness.services.log)
+		]);
+		const accountCalls = harness.sandbox.sandbox
+			.receivedRequests()
+			.filter((r) => r.endpoint === 'account');
+		expect(accountCalls).toHaveLength(1);
+		const [user] = await harness.database.sql`SELECT username FROM users`;
+		expect(user!.username).toBe('ada');
+	});
+
+	test('R3.1 R3.2 sign-out deletes the row, the cookie and the TMDB session', async () => {
+		const { token, jar, session } = await signIn(harness);
+		jar.set('__Host-marquee_session', token, { path: '/' });
+		await signOut(
+			harness.services,
+			{ cookies: jar, secure: true, log: harness.services.log },
+			session
+		);
+		expect(jar.store.has('__Host-marquee_session')).toBe(false);
+		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
+		const deleted = harness.sandbox.sandbox
+			.receivedRequests()
+			.filter((r) => r.endpoint === 'session/delete' && r.status === 200);
+		expect(deleted).toHaveLength(1);
+	});
+
+	test('R3.1 sign-out still works when TMDB is down', async () => {
+		const { token, session } = await signIn(harness);
+		harness.sandbox.sandbox.injectFault('session/delete', { kind: 'unavailable' }, 50);
+		const jar = new CookieJar();
+		jar.set('__Host-marquee_session', token, { path: '/' });
+		await signOut(
+			harness.services,
+			{ cookies: jar, secure: true, log: harness.services.log },
+			session
+		);
+		expect(jar.store.size).toBe(0);
+		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
+	});
+
+	test('R6.4 a person can end one of their other sessions, but never another person’s', async () => {
+		const adaHere = await signIn(harness, { username: 'ada' });
+		const adaThere = await signIn(harness, { username: 'ada' });
+		const grace = await signIn(harness, { username: 'grace' });
+		const log = harness.services.log;
+
+		expect(await revokeSession(harness.services, log, adaHere.session, grace.session.id)).toBe(
+			false
+		);
+		expect(
+			(await harness.services.sessions.validateSessionToken(grace.token)).session
+		).not.toBeNull();
+
+		expect(await revokeSession(harness.services, log, adaHere.session, adaThere.session.id)).toBe(
+			true
+		);
+		expect(
+			(await harness.services.sessions.validateSessionToken(adaThere.token)).session
+		).toBeNull();
+		expect(
+			(await harness.services.sessions.validateSessionToken(adaHere.token)).session
+		).not.toBeNull();
+	});
+
+	test('R6.4 "sign out everywhere else" ends the person’s other sessions only', async () => {
+		const here = await signIn(harness, { username: 'ada' });
+		const others = [
+			await signIn(harness, { username: 'ada' }),
+			await signIn(harness, { username: 'ada' })
+		];
+		const grace = await signIn(harness, { username: 'grace' });
+		expect(await revokeOtherSessions(harness.services, harness.services.log, here.session)).toBe(2);
+		for (const other of others) {
+			expect(
+				(await harness.services.sessions.validateSessionToken(other.token)).session
+			).toBeNull();
+		}
+		expect(
+			(await harness.services.sessions.validateSessionToken(here.token)).session
+		).not.toBeNull();
+		expect(
+			(await harness.services.sessions.validateSessionToken(grace.token)).session
+		).not.toBeNull();
+		const deletes = harness.sandbox.sandbox
+			.receivedRequests()
+			.filter((r) => r.endpoint === 'session/delete' && r.status === 200);
+		expect(deletes).toHaveLength(2);
+	});
+});

@@ -1,0 +1,51 @@
+import { describe, expect, test } from 'vitest';
+import { safeReturnPath } from '../../src/lib/server/auth/return-path.ts';
+
+describe('R1.5 R6.5 return paths', () => {
+	test.each([
+		['/', '/'],
+		['/account', '/account'],
+		['/account/sessions?tab=2#top', '/account/sessions?tab=2#top'],
+		['/films/%E2%9C%93', '/films/%E2%9C%93'],
+		['/a/../account', '/account']
+	])('keeps the same-origin path %s', (input, expected) => {
+		expect(safeReturnPath(input)).toBe(expected);
+	});
+
+	test.each([
+		['//evil.example', 'protocol-relative URL'],
+		['//evil.example/path', 'protocol-relative URL with a path'],
+		['/\\evil.example', 'backslash read as a slash'],
+		['\\\\evil.example', 'two backslashes'],
+		['/%2F%2Fevil.example', 'encoded slashes'],
+		['/%2fevil.example', 'lower-case encoded slash'],
+		['/%5Cevil.example', 'encoded backslash'],
+		['/\t/evil.example', 'tab between slashes'],
+		['/\n/evil.example', 'newline between slashes'],
+		['/%09/evil.example', 'encoded tab'],
+		['/%0a/evil.example', 'encoded newline'],
+		['/ok\u0000', 'NUL byte'],
+		['https://evil.example/', 'absolute URL'],
+		['http:evil.example', 'scheme without slashes'],
+		['javascript:alert(1)', 'javascript: URL'],
+		['JaVaScRiPt:alert(1)', 'mixed-case javascript: URL'],
+		['data:text/html,hi', 'data: URL'],
+		['evil.example', 'a bare host'],
+		['account', 'a relative path'],
+		['//user@evil.example', 'userinfo'],
+		['/auth/callback?request_token=x&approved=true', 'the callback itself'],
+		['/auth/login?returnTo=//evil.example', 'the sign-in page'],
+		['/auth/logout', 'the sign-out page'],
+		[`/${'a'.repeat(2000)}`, 'an oversized path'],
+		['', 'an empty value']
+	])('refuses %j (%s)', (input) => {
+		expect(safeReturnPath(input)).toBe('/');
+	});
+
+	test.each([null, undefined, 42, ['/account'], { path: '/account' }])(
+		'refuses a non-string %j',
+		(input) => {
+			expect(safeReturnPath(input)).toBe('/');
+		}
+	);
+});
