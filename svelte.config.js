@@ -7,7 +7,24 @@ const config = {
 	kit: {
 		adapter: adapter({ out: 'build' }),
 		// Absolute asset and link paths: pages are served from nested routes and error pages.
-		paths: { relative: false }
+		paths: { relative: false },
+		// The app's own scripts only: inline scripts carry a nonce or hash. The hook adds TMDB's
+		// image and approval origins from the configuration (src/lib/server/security/headers.ts).
+		csp: {
+			mode: 'auto',
+			directives: {
+				'default-src': ['self'],
+				'script-src': ['self'],
+				'style-src': ['self', 'unsafe-inline'],
+				'img-src': ['self', 'data:'],
+				'font-src': ['self'],
+				'connect-src': ['self'],
+				'form-action': ['self'],
+				'frame-ancestors': ['none'],
+				'base-uri': ['self'],
+				'object-src': ['none']
+			}
+		}
 	}
 };
 

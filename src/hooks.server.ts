@@ -2,6 +2,8 @@ import { dev } from '$app/environment';
 import { env } from '$env/dynamic/private';
 import { handleAuth } from '$lib/server/auth/handle';
 import { log } from '$lib/server/log';
+import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
+import { handleSecurityHeaders } from '$lib/server/security/headers';
 import { startServer } from '$lib/server/startup';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
@@ -30,7 +32,12 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
-export const handle: Handle = sequence(handleRequestLog, handleAuth);
+export const handle: Handle = sequence(
+	handleRequestLog,
+	handleCrossSiteRequests,
+	handleSecurityHeaders,
+	handleAuth
+);
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	const errorId = randomUUID();

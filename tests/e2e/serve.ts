@@ -32,6 +32,8 @@ const app = spawn(process.execPath, ['build'], {
 		// Short enough that fault tests do not wait long, long enough for a loaded CI machine.
 		TMDB_TIMEOUT_MS: '2000',
 		TMDB_RETRY_BUDGET_MS: '4000',
+		// Every e2e test signs in from 127.0.0.1; the limit itself is tested in tests/integration.
+		SIGN_IN_RATE_LIMIT_PER_MINUTE: '100000',
 		LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn'
 	}
 });

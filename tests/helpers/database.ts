@@ -19,7 +19,7 @@ export type TestDatabase = {
 };
 
 export async function createTestDatabase(
-	options: { migrated?: boolean } = {}
+	options: { migrated?: boolean; sharedWithApp?: boolean } = {}
 ): Promise<TestDatabase> {
 	const serverUrl = process.env.TEST_DATABASE_URL;
 	let database: TestDatabase;
@@ -41,7 +41,9 @@ export async function createTestDatabase(
 			}
 		};
 	} else {
-		const embedded = await startEmbeddedPostgres();
+		// A test that runs the app in another process reads rows between requests, on a second
+		// connection to the embedded PostgreSQL.
+		const embedded = await startEmbeddedPostgres({ maxConnections: options.sharedWithApp ? 2 : 1 });
 		const sql = connect(embedded.url, { max: 1, onQuery: (query) => database.onQuery?.(query) });
 		database = {
 			url: embedded.url,

@@ -129,6 +129,7 @@ const envSchema = z.object({
 	SESSION_IDLE_DAYS: positiveInteger(30, 'days'),
 	SESSION_MAX_DAYS: positiveInteger(90, 'days'),
 	SESSION_CLEANUP_MINUTES: positiveInteger(5, 'minutes'),
+	SIGN_IN_RATE_LIMIT_PER_MINUTE: positiveInteger(10, 'attempts'),
 	ORIGIN: z.preprocess(
 		emptyAsUndefined,
 		z
@@ -160,6 +161,8 @@ export type Config = {
 		idleDays: number;
 		maxDays: number;
 		cleanupMinutes: number;
+		/** Sign-in starts (and, separately, callbacks) allowed per client address per minute. */
+		signInRateLimitPerMinute: number;
 	};
 };
 
@@ -230,7 +233,8 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 			encryptionKeys,
 			idleDays: vars.SESSION_IDLE_DAYS,
 			maxDays: vars.SESSION_MAX_DAYS,
-			cleanupMinutes: vars.SESSION_CLEANUP_MINUTES
+			cleanupMinutes: vars.SESSION_CLEANUP_MINUTES,
+			signInRateLimitPerMinute: vars.SIGN_IN_RATE_LIMIT_PER_MINUTE
 		}
 	};
 }

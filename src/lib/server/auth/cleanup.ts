@@ -3,7 +3,9 @@
  * PostgreSQL advisory lock lets only one run at a time; the others skip that round.
  */
 import type { Sql } from '../db/client.ts';
+import { deleteRateLimitsBefore } from '../db/rate-limits.ts';
 import { deleteExpiredSessionBatch } from '../db/sessions.ts';
+import { RATE_LIMIT_WINDOW_MS } from '../rate-limit.ts';
 import type { Logger } from '../log.ts';
 
 /** "marquee cleanup": shared by every instance. */
@@ -27,7 +29,11 @@ export async function deleteExpiredSessions(
 			for (;;) {
 				const count = await deleteExpiredSessionBatch(connection, now, batchSize);
 				deleted += count;
-				if (count < batchSize) return { ran: true, deleted };
+				if (count < batchSize) {
+					// Rate-limit windows that have passed are dead weight too.
+					await deleteRateLimitsBefore(connection, new Date(now.getTime() - RATE_LIMIT_WINDOW_MS));
+					return { ran: true, deleted };
+				}
 				// Let queued requests use the connection between batches.
 				await new Promise((resolve) => setImmediate(resolve));
 			}

@@ -7,6 +7,17 @@ import { deleteSessionCookie, readSessionCookie, setSessionCookie } from './cook
 import { isTmdbCheckDue, revalidateTmdbSession } from './revalidation.ts';
 import { authServices } from './services.ts';
 import type { AuthServices } from './services.ts';
+import { isDatabaseOutage } from '../db/outage.ts';
+import { statusPage } from '../status-page.ts';
+
+export function databaseUnavailablePage(): Response {
+	return statusPage(
+		503,
+		'Marquee is unavailable',
+		'We cannot reach our database right now. Please try again in a minute.',
+		{ 'retry-after': '30' }
+	);
+}
 
 export function isSecureRequest(event: Pick<RequestEvent, 'url'>): boolean {
 	return event.url.protocol === 'https:';
@@ -17,7 +28,15 @@ export const handleAuth: Handle = async ({ event, resolve }) => {
 	const secure = isSecureRequest(event);
 	const token = readSessionCookie(event.cookies, secure);
 	if (token) {
-		const { session, user } = await services.sessions.validateSessionToken(token);
+		let validated: Awaited<ReturnType<typeof services.sessions.validateSessionToken>>;
+		try {
+			validated = await services.sessions.validateSessionToken(token);
+		} catch (error) {
+			if (!isDatabaseOutage(error)) throw error;
+			event.locals.log.error({ event: 'database_unavailable', err: error }, 'database unavailable');
+			return databaseUnavailablePage();
+		}
+		const { session, user } = validated;
 		if (session) {
 			if (session.fresh) setSessionCookie(event.cookies, secure, token, session.expiresAt);
 			event.locals.session = session;

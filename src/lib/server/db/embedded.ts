@@ -13,11 +13,18 @@ export type EmbeddedPostgres = { url: string; stop: () => Promise<void> };
  * `port: 0` picks a free port.
  */
 export async function startEmbeddedPostgres(
-	options: { dataDir?: string; port?: number } = {}
+	options: { dataDir?: string; port?: number; maxConnections?: number } = {}
 ): Promise<EmbeddedPostgres> {
 	if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
 	const db = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
-	const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0 });
+	const server = new PGLiteSocketServer({
+		db,
+		host: '127.0.0.1',
+		port: options.port ?? 0,
+		// PGlite runs one session: a second client shares it, so only tests that never overlap
+		// their queries with the app's (they read between requests) ask for more than one.
+		maxConnections: options.maxConnections ?? 1
+	});
 	await server.start();
 	const address = server.getServerConn();
 	return {

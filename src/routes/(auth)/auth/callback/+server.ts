@@ -1,6 +1,8 @@
 import { setSessionCookie } from '$lib/server/auth/cookies';
 import { completeTmdbLogin, LoginError } from '$lib/server/auth/login';
+import { limitSignInAttempts } from '$lib/server/auth/rate-limit-sign-in';
 import { loginContextOf } from '$lib/server/auth/request-context';
+import { statusPage } from '$lib/server/status-page';
 import { authServices } from '$lib/server/auth/services';
 import { redirect } from '@sveltejs/kit';
 import type { RequestHandler } from './$types';
@@ -9,6 +11,15 @@ import type { RequestHandler } from './$types';
 export const GET: RequestHandler = async (event) => {
 	const services = authServices();
 	const context = loginContextOf(services, event);
+	const verdict = await limitSignInAttempts(services, event, 'callback');
+	if (!verdict.allowed) {
+		return statusPage(
+			429,
+			'Too many sign-in attempts',
+			'Too many sign-in attempts from your network. Please wait a minute and try again.',
+			{ 'retry-after': String(verdict.retryAfterSeconds) }
+		);
+	}
 	let destination: string;
 	try {
 		const outcome = await completeTmdbLogin(services, context, event.url.searchParams);

@@ -1,5 +1,6 @@
 import { isLoginErrorCode, LOGIN_ERROR_MESSAGES } from '$lib/server/auth/login-errors';
 import { LoginError, startTmdbLogin } from '$lib/server/auth/login';
+import { limitSignInAttempts } from '$lib/server/auth/rate-limit-sign-in';
 import { loginContextOf } from '$lib/server/auth/request-context';
 import { safeReturnPath } from '$lib/server/auth/return-path';
 import { authServices } from '$lib/server/auth/services';
@@ -29,6 +30,9 @@ export const load: PageServerLoad = ({ locals, url }) => {
 
 const startForm = z.object({ returnTo: z.string().max(2048).optional() });
 
+const TOO_MANY_ATTEMPTS =
+	'Too many sign-in attempts from your network. Please wait a minute and try again.';
+
 const STATUS_FOR_ERROR = { rate_limited: 429, unavailable: 503, not_configured: 503 } as const;
 
 export const actions: Actions = {
@@ -36,6 +40,13 @@ export const actions: Actions = {
 		const services = authServices();
 		const form = startForm.safeParse(Object.fromEntries(await event.request.formData()));
 		const returnTo = form.success ? form.data.returnTo : undefined;
+		const verdict = await limitSignInAttempts(services, event, 'sign_in');
+		if (!verdict.allowed) {
+			return fail(429, {
+				returnTo: safeReturnPath(returnTo),
+				error: { code: 'too_many_attempts', message: TOO_MANY_ATTEMPTS, errorId: null }
+			});
+		}
 		let approvalUrl: string;
 		try {
 			approvalUrl = await startTmdbLogin(services, loginContextOf(services, event), returnTo);

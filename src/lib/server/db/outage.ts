@@ -1,0 +1,30 @@
+/**
+ * Tells a database outage (server down, restarting, unreachable, timed out) from a bug, so
+ * requests can answer 503 and recover by themselves once PostgreSQL is back: postgres.js
+ * reconnects on the next query.
+ */
+const OUTAGE_CODES = new Set([
+	'ECONNREFUSED',
+	'ECONNRESET',
+	'ETIMEDOUT',
+	'EPIPE',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'CONNECT_TIMEOUT',
+	'CONNECTION_CLOSED',
+	'CONNECTION_ENDED',
+	'CONNECTION_DESTROYED',
+	// PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now, query_canceled (statement_timeout)
+	'57P01',
+	'57P02',
+	'57P03',
+	'57014'
+]);
+
+export function isDatabaseOutage(error: unknown): boolean {
+	if (typeof error !== 'object' || error === null) return false;
+	const code = (error as { code?: unknown }).code;
+	if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
+	const errors = (error as { errors?: unknown }).errors;
+	return Array.isArray(errors) && errors.some(isDatabaseOutage);
+}

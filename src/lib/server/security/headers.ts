@@ -1,0 +1,59 @@
+/**
+ * Security headers on every response (issue 6). The CSP's script rules come from SvelteKit's
+ * `kit.csp` (nonces and hashes); this adds the origins only known from the configuration: TMDB's
+ * images, and TMDB's approval page, which sign-in's form POST redirects to (Chrome applies
+ * `form-action` to that redirect).
+ */
+import type { Handle } from '@sveltejs/kit';
+import { getConfig } from '../config.ts';
+
+const STATIC_HEADERS: Record<string, string> = {
+	'x-content-type-options': 'nosniff',
+	'x-frame-options': 'DENY',
+	// Not `no-referrer`: SvelteKit's origin check and TMDB's redirect both rely on the origin.
+	'referrer-policy': 'strict-origin-when-cross-origin',
+	'permissions-policy':
+		'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()',
+	'cross-origin-opener-policy': 'same-origin'
+};
+
+export function extendCspDirective(policy: string, directive: string, sources: string[]): string {
+	if (sources.length === 0) return policy;
+	const parts = policy.split(';').map((part) => part.trim());
+	const index = parts.findIndex((part) => part.split(/\s+/)[0] === directive);
+	if (index === -1) return [...parts, `${directive} ${sources.join(' ')}`].join('; ');
+	parts[index] = `${parts[index]} ${sources.join(' ')}`;
+	return parts.join('; ');
+}
+
+function originOf(url: string): string | null {
+	return url.startsWith('http') ? new URL(url).origin : null;
+}
+
+export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event);
+	const config = getConfig();
+	try {
+		for (const [name, value] of Object.entries(STATIC_HEADERS)) {
+			if (!response.headers.has(name)) response.headers.set(name, value);
+		}
+		if (config.production && event.url.protocol === 'https:') {
+			response.headers.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
+		}
+		const csp = response.headers.get('content-security-policy');
+		if (csp && !config.tmdb.sandbox) {
+			const tmdbImages = originOf(config.tmdb.imageUrl);
+			const tmdbWeb = originOf(config.tmdb.webUrl);
+			let policy = extendCspDirective(csp, 'img-src', tmdbImages ? [tmdbImages] : []);
+			policy = extendCspDirective(policy, 'form-action', tmdbWeb ? [tmdbWeb] : []);
+			response.headers.set('content-security-policy', policy);
+		}
+		// Nothing personal or cookie-setting may be stored by a shared cache.
+		if (event.locals.user || response.headers.has('set-cookie')) {
+			response.headers.set('cache-control', 'private, no-store');
+		}
+	} catch {
+		// Some responses (a proxied fetch, a redirect) have immutable headers; they are left as is.
+	}
+	return response;
+};

@@ -1,0 +1,59 @@
+import {
+	startSandboxServer,
+	type SandboxServer
+} from '../../../src/lib/server/tmdb-sandbox/server.ts';
+import { startApp, type AppProcess } from '../../helpers/app-process.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+
+export const APP_TMDB_KEY = 'deadbeefdeadbeefdeadbeefdeadbeef';
+
+/** Env for an app instance that uses `database` and the standalone sandbox as TMDB. */
+export function appEnv(
+	database: TestDatabase,
+	sandbox: SandboxServer,
+	extra: Record<string, string> = {}
+) {
+	return {
+		DATABASE_URL: database.url,
+		DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
+		TMDB_API_KEY: APP_TMDB_KEY,
+		TMDB_API_URL: sandbox.url,
+		TMDB_WEB_URL: sandbox.url,
+		TMDB_IMAGE_URL: `${sandbox.url}/t/p`,
+		TMDB_TIMEOUT_MS: '1500',
+		TMDB_RETRY_BUDGET_MS: '3000',
+		SIGN_IN_RATE_LIMIT_PER_MINUTE: '100000',
+		...extra
+	};
+}
+
+export async function startAppStack(extra: Record<string, string> = {}) {
+	const database = await createTestDatabase({ sharedWithApp: true });
+	const sandbox = await startSandboxServer({ port: 0, credentials: [APP_TMDB_KEY] });
+	let app: AppProcess;
+	try {
+		app = await startApp(appEnv(database, sandbox, extra));
+	} catch (error) {
+		await sandbox.stop();
+		await database.drop();
+		throw error;
+	}
+	return {
+		database,
+		sandbox,
+		app,
+		async rowCounts() {
+			const [row] = await database.sql<{ users: number; sessions: number }[]>`
+				SELECT (SELECT count(*)::int FROM users) AS users,
+					(SELECT count(*)::int FROM auth_sessions) AS sessions`;
+			return row!;
+		},
+		async stop() {
+			await app.stop();
+			await sandbox.stop();
+			await database.drop();
+		}
+	};
+}
+
+export type AppStack = Awaited<ReturnType<typeof startAppStack>>;
