@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { BrowserSession } from '../../helpers/browser-session.ts';
+import { startAppStack, type AppStack } from './app-harness.ts';
+
+let stack: AppStack;
+beforeAll(async () => {
+	stack = await startAppStack();
+}, 60_000);
+afterAll(async () => {
+	await stack?.stop();
+});
+
+test('200 sign-ins at once complete with 200 sessions and one user per TMDB account', async () => {
+	const accounts = Array.from({ length: 50 }, (_, index) => `crowd-${index}`);
+	const browsers = Array.from({ length: 200 }, () => new BrowserSession(stack.app.url));
+	const results = await Promise.allSettled(
+		browsers.map((browser, index) =>
+			browser.signIn(stack.sandbox.url, accounts[index % accounts.length]!)
+		)
+	);
+	const failures = results.filter((result) => result.status === 'rejected');
+	expect(failures.map((failure) => String((failure as PromiseRejectedResult).reason))).toEqual([]);
+
+	expect(await stack.rowCounts()).toEqual({ users: 50, sessions: 200 });
+	const [duplicates] = await stack.database.sql`
+		SELECT count(*)::int AS count FROM (
+			SELECT tmdb_account_id FROM users GROUP BY tmdb_account_id HAVING count(*) > 1
+		) AS d`;
+	expect(duplicates!.count).toBe(0);
+	const cookies = new Set(browsers.map((browser) => browser.cookies.get('marquee_session')));
+	expect(cookies.size).toBe(200);
+	const errors = stack.app.output.filter((line) => line.includes('"level":50'));
+	expect(errors).toEqual([]);
+}, 120_000);

@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { decryptSecret } from '../../../src/lib/server/auth/secret-box.ts';
+import { TEST_ENCRYPTION_KEY } from '../../helpers/app-process.ts';
+import { BrowserSession } from '../../helpers/browser-session.ts';
+import { APP_TMDB_KEY, startAppStack, type AppStack } from './app-harness.ts';
+
+let stack: AppStack;
+beforeAll(async () => {
+	stack = await startAppStack({ LOG_LEVEL: 'debug' });
+}, 60_000);
+afterAll(async () => {
+	await stack?.stop();
+});
+
+function filesUnder(dir: string): string[] {
+	return readdirSync(dir).flatMap((name) => {
+		const file = path.join(dir, name);
+		return statSync(file).isDirectory() ? filesUnder(file) : [file];
+	});
+}
+
+/** A dump of the database: pg_dump against a server, every table as JSON when embedded. */
+async function dumpDatabase(): Promise<string> {
+	if (!stack.database.embedded) {
+		return execFileSync('pg_dump', ['--data-only', stack.database.url], { encoding: 'utf8' });
+	}
+	const tables = ['users', 'auth_sessions', 'rate_limits', 'schema_migrations'];
+	const parts = await Promise.all(
+		tables.map(async (table) => {
+			const rows = await stack.database.sql.unsafe(
+				`SELECT row_to_json(t)::text AS row FROM ${table} t`
+			);
+			return rows.map((row) => row.row as string).join('\n');
+		})
+	);
+	return parts.join('\n');
+}
+
+test('R6.7 R6.2 after a full sign-in and sign-out, no secret is in the logs, the database dump or the client bundle', async () => {
+	const browser = new BrowserSession(stack.app.url);
+	const requestToken = await browser.signIn(stack.sandbox.url, 'secret-keeper');
+	const cookieToken = browser.cookies.get('marquee_session')!;
+	const [row] = await stack.database.sql`SELECT tmdb_session_id FROM auth_sessions`;
+	const tmdbSessionId = decryptSecret(row!.tmdb_session_id as string, [
+		Buffer.from(TEST_ENCRYPTION_KEY, 'base64')
+	]);
+	expect(tmdbSessionId).toMatch(/^[0-9a-f]{40}$/);
+	// The dump is taken while signed in, when the session row exists.
+	const dump = await dumpDatabase();
+	expect(dump).toContain('secret-keeper');
+
+	expect((await browser.get('/account')).status).toBe(200);
+	expect((await browser.post('/auth/logout', {})).status).toBe(303);
+	await new Promise((resolve) => setTimeout(resolve, 200));
+
+	const logs = stack.app.output.join('\n');
+	expect(logs).toContain('sign_in_completed');
+	expect(logs).toContain('"level":20');
+	const bundle = filesUnder('build/client')
+		.filter((file) => /\.(js|css|html|json)$/.test(file))
+		.map((file) => readFileSync(file, 'utf8'))
+		.join('\n');
+	expect(bundle.length).toBeGreaterThan(1000);
+
+	const secrets = {
+		'API key': APP_TMDB_KEY,
+		'request token': requestToken,
+		'TMDB session id': tmdbSessionId!,
+		'cookie token': cookieToken,
+		'encryption key': TEST_ENCRYPTION_KEY
+	};
+	for (const [name, secret] of Object.entries(secrets)) {
+		expect(logs.includes(secret), `${name} in the logs`).toBe(false);
+		expect(dump.includes(secret), `${name} in the database dump`).toBe(false);
+		expect(bundle.includes(secret), `${name} in the client bundle`).toBe(false);
+	}
+});
+
+test('graceful shutdown: SIGTERM stops the server cleanly', async () => {
+	const code = await stack.app.stop();
+	expect(code).toBe(0);
+	expect(stack.app.output.join('\n')).toContain('shutting down');
+});
