@@ -33,6 +33,8 @@ describe('R1.5 R6.5 return paths', () => {
 		['evil.example', 'a bare host'],
 		['account', 'a relative path'],
 		['//user@evil.example', 'userinfo'],
+		['/.//evil.example', 'a dot segment that normalises to //'],
+		['/a/..//evil.example', 'a parent segment that normalises to //'],
 		['/auth/callback?request_token=x&approved=true', 'the callback itself'],
 		['/auth/login?returnTo=//evil.example', 'the sign-in page'],
 		['/auth/logout', 'the sign-out page'],

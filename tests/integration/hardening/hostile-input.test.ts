@@ -212,7 +212,8 @@ describe('R1.5 open redirects through the return path', () => {
 		'https://evil.example',
 		'//user@evil.example',
 		'/%09/evil.example',
-		'http:/evil.example'
+		'http:/evil.example',
+		'/.//evil.example'
 	])('returnTo=%j sends a signed-in visitor home, not away', async (returnTo) => {
 		const response = await signedIn.get(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
 		expect(response.status).toBe(303);

@@ -23,6 +23,8 @@ export function safeReturnPath(candidate: unknown): string {
 	}
 	if (parsed.origin !== SAFE_BASE) return '/';
 	const path = parsed.pathname + parsed.search + parsed.hash;
+	// Dot segments can normalise into a protocol-relative path: `/.//evil.example` → `//evil.example`.
+	if (path.startsWith('//')) return '/';
 	// Never send someone back into the sign-in handshake itself.
 	if (/^\/auth\/(callback|login|logout)(\/|$|\?)/.test(path)) return '/';
 	return path;
