@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BrowserSession } from '../../helpers/browser-session.ts';
+import { startAppStack, type AppStack } from './app-harness.ts';
+
+let stack: AppStack;
+beforeAll(async () => {
+	stack = await startAppStack({ SIGN_IN_RATE_LIMIT_PER_MINUTE: '3' });
+}, 60_000);
+afterAll(async () => {
+	await stack?.stop();
+});
+
+describe('security headers', () => {
+	test('every page carries a CSP without unsafe inline scripts, and the other security headers', async () => {
+		const response = await fetch(`${stack.app.url}/`);
+		const csp = response.headers.get('content-security-policy') ?? '';
+		expect(csp).toMatch(/script-src 'self'( 'nonce-[^']+'| 'sha256-[^']+')+/);
+		expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+		expect(csp).toContain("frame-ancestors 'none'");
+		expect(csp).toContain("object-src 'none'");
+		// TMDB's approval page (here the sandbox) is where sign-in's form redirects to.
+		expect(csp).toMatch(new RegExp(`form-action 'self' ${stack.sandbox.url}`));
+		expect(csp).toMatch(new RegExp(`img-src 'self' data: ${stack.sandbox.url}`));
+		expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+		expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+		expect(response.headers.get('permissions-policy')).toContain('camera=()');
+		expect(response.headers.get('x-frame-options')).toBe('DENY');
+		// Plain http on loopback: no HSTS (it is sent in production over https only).
+		expect(response.headers.get('strict-transport-security')).toBeNull();
+	});
+
+	test('a page with a signed-in person is private and not stored', async () => {
+		const browser = new BrowserSession(stack.app.url);
+		await browser.signIn(stack.sandbox.url, 'header-reader');
+		const response = await browser.get('/account');
+		expect(response.status).toBe(200);
+		expect(response.headers.get('cache-control')).toBe('private, no-store');
+	});
+
+	test('a response that sets a cookie is never cacheable', async () => {
+		const response = await fetch(`${stack.app.url}/`, {
+			headers: { cookie: 'marquee_session=not-a-real-token' }
+		});
+		expect(response.headers.getSetCookie().join()).toContain('marquee_session=;');
+		expect(response.headers.get('cache-control')).toBe('private, no-store');
+	});
+});
+
+describe('rate limiting of sign-in', () => {
+	test('over the limit, sign-in starts get 429 with Retry-After and a friendly message, and no TMDB call', async () => {
+		const intoMinute = Date.now() % 60_000;
+		if (intoMinute > 50_000)
+			await new Promise((resolve) => setTimeout(resolve, 61_000 - intoMinute));
+		// The first test's sign-in used one start in this window already (or a previous one).
+		const statuses: number[] = [];
+		for (let attempt = 0; attempt < 5; attempt++) {
+			const response = await new BrowserSession(stack.app.url).post('/auth/login', {
+				returnTo: '/'
+			});
+			statuses.push(response.status);
+			if (response.status === 429) {
+				expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+				expect(await response.text()).toContain('Too many sign-in attempts');
+			}
+		}
+		expect(statuses.slice(-2)).toEqual([429, 429]);
+		const tokenCalls = stack.sandbox.sandbox
+			.receivedRequests()
+			.filter((request) => request.endpoint === 'token/new').length;
+		expect(tokenCalls).toBeLessThanOrEqual(4);
+	}, 90_000);
+
+	test('over the limit, callbacks get a 429 page with Retry-After', async () => {
+		const statuses: number[] = [];
+		for (let attempt = 0; attempt < 5; attempt++) {
+			const response = await new BrowserSession(stack.app.url).get(
+				`/auth/callback?request_token=${'c'.repeat(40)}&approved=true`
+			);
+			statuses.push(response.status);
+		}
+		expect(statuses.slice(-1)).toEqual([429]);
+		const limited = await new BrowserSession(stack.app.url).get(
+			`/auth/callback?request_token=${'c'.repeat(40)}&approved=true`
+		);
+		expect(limited.status).toBe(429);
+		expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+		expect(await limited.text()).toContain('Too many sign-in attempts');
+	});
+});
