@@ -4,7 +4,9 @@ import { startAppStack, type AppStack } from './app-harness.ts';
 
 let stack: AppStack;
 beforeAll(async () => {
-	stack = await startAppStack();
+	// The point is correctness under contention, so TMDB (the sandbox, in this test's own
+	// process) gets generous timeouts: on a busy two-core machine 200 handshakes queue up.
+	stack = await startAppStack({ TMDB_TIMEOUT_MS: '15000', TMDB_RETRY_BUDGET_MS: '30000' });
 }, 60_000);
 afterAll(async () => {
 	await stack?.stop();
