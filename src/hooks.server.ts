@@ -1,7 +1,7 @@
 import { dev } from '$app/environment';
 import { env } from '$env/dynamic/private';
 import { handleAuth } from '$lib/server/auth/handle';
-import { log } from '$lib/server/log';
+import { log, withRequestLog } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
 import { handleSecurityHeaders } from '$lib/server/security/headers';
 import { startServer } from '$lib/server/startup';
@@ -19,7 +19,7 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 	event.locals.log = log.child({ requestId: event.locals.requestId });
 	event.locals.user = null;
 	event.locals.session = null;
-	const response = await resolve(event);
+	const response = await withRequestLog(event.locals.log, () => resolve(event));
 	event.locals.log.info(
 		{
 			method: event.request.method,

@@ -18,6 +18,10 @@ const launchOptions = existsSync(DEBIAN_CHROMIUM)
 		}
 	: {};
 
+const FAULT_TESTS = /tmdb-trouble\.test\.ts$/;
+const jsOn = { ...devices['Desktop Chrome'], javaScriptEnabled: true };
+const jsOff = { ...devices['Desktop Chrome'], javaScriptEnabled: false };
+
 export default defineConfig({
 	testDir: '.',
 	outputDir: '../../test-results',
@@ -31,9 +35,24 @@ export default defineConfig({
 		trace: 'retain-on-failure',
 		launchOptions
 	},
+	// The whole suite runs twice, with JavaScript on and off. Tests that inject faults into the
+	// shared TMDB sandbox run last and one at a time (a fault hits whichever call comes next, so it
+	// must not meet another test's sign-in): their projects wait for the others to finish.
 	projects: [
-		{ name: 'js-on', use: { ...devices['Desktop Chrome'], javaScriptEnabled: true } },
-		{ name: 'js-off', use: { ...devices['Desktop Chrome'], javaScriptEnabled: false } }
+		{ name: 'js-on', testIgnore: FAULT_TESTS, use: { ...jsOn } },
+		{ name: 'js-off', testIgnore: FAULT_TESTS, use: { ...jsOff } },
+		{
+			name: 'js-on-faults',
+			testMatch: FAULT_TESTS,
+			dependencies: ['js-on', 'js-off'],
+			use: { ...jsOn }
+		},
+		{
+			name: 'js-off-faults',
+			testMatch: FAULT_TESTS,
+			dependencies: ['js-on-faults'],
+			use: { ...jsOff }
+		}
 	],
 	webServer: {
 		command: 'npx tsx tests/e2e/serve.ts',

@@ -27,7 +27,7 @@ function problemsOf(env: Env, dev = false): string[] {
 }
 
 describe('R7.1 configuration', () => {
-	test('development with no configuration at all uses the sandbox and the embedded database', () => {
+	test('R7.2 development with no configuration at all uses the sandbox and the embedded database', () => {
 		const config = parseConfig({}, { dev: true, developmentKeys: () => [Buffer.alloc(32, 9)] });
 		expect(config.tmdb.sandbox).toBe(true);
 		expect(config.databaseUrl).toBeUndefined();

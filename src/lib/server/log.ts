@@ -2,6 +2,7 @@
  * One pino root logger for the process (R7.4). Request handlers use a child logger carrying the
  * request id. Redaction is a safety net: code must not log secrets in the first place (R6.7).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -48,4 +49,16 @@ export const log: Logger = createLogger();
 
 export function setRootLogLevel(level: string): void {
 	log.level = level;
+}
+
+const requestLogs = new AsyncLocalStorage<Logger>();
+
+/** Runs `work` with `requestLog` as the current logger, so deeper code logs the request id. */
+export function withRequestLog<T>(requestLog: Logger, work: () => T): T {
+	return requestLogs.run(requestLog, work);
+}
+
+/** The current request's logger, or the root logger outside a request (R7.4). */
+export function currentLog(): Logger {
+	return requestLogs.getStore() ?? log;
 }

@@ -79,6 +79,36 @@ test('R6.7 R6.2 after a full sign-in and sign-out, no secret is in the logs, the
 	}
 });
 
+test('R7.4 every request, auth event and TMDB call is a structured JSON log line with the request id and a duration', async () => {
+	const browser = new BrowserSession(stack.app.url);
+	await browser.signIn(stack.sandbox.url, 'log-reader');
+	const entries = stack.app.output
+		.filter((line) => line.startsWith('{'))
+		.map((line) => JSON.parse(line) as Record<string, unknown>);
+	const requests = entries.filter((entry) => entry.msg === 'request');
+	expect(requests.length).toBeGreaterThan(0);
+	for (const entry of requests) {
+		expect(entry).toMatchObject({ requestId: expect.any(String), durationMs: expect.any(Number) });
+	}
+	const completed = entries.find((entry) => entry.event === 'sign_in_completed');
+	expect(completed).toMatchObject({ requestId: expect.any(String), session: expect.any(String) });
+	const tmdbCalls = entries.filter((entry) => entry.tmdb !== undefined);
+	expect(tmdbCalls.map((entry) => (entry.tmdb as { path: string }).path)).toEqual(
+		expect.arrayContaining([
+			'/3/authentication/token/new',
+			'/3/authentication/session/new',
+			'/3/account'
+		])
+	);
+	for (const entry of tmdbCalls) {
+		expect(entry.requestId).toEqual(expect.any(String));
+		expect(entry.tmdb).toMatchObject({
+			durationMs: expect.any(Number),
+			attempt: expect.any(Number)
+		});
+	}
+});
+
 test('graceful shutdown: SIGTERM stops the server cleanly', async () => {
 	const code = await stack.app.stop();
 	expect(code).toBe(0);

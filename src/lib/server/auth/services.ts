@@ -5,7 +5,7 @@
 import { getConfig, type Config } from '../config.ts';
 import type { Sql } from '../db/client.ts';
 import { db } from '../db/index.ts';
-import { log as rootLog, type Logger } from '../log.ts';
+import { currentLog, log as rootLog, type Logger } from '../log.ts';
 import { createAppTmdbClient } from '../tmdb/index.ts';
 import type { TmdbClient } from '../tmdb/client.ts';
 import { createSessionManager, type SessionManager } from './sessions.ts';
@@ -35,7 +35,7 @@ export function authServices(): AuthServices {
 		services = createAuthServices({
 			config,
 			sql: db(),
-			tmdb: createAppTmdbClient(config, rootLog),
+			tmdb: createAppTmdbClient(config, currentLog),
 			log: rootLog
 		});
 	}

@@ -60,7 +60,8 @@ export type TmdbClientOptions = {
 	timeoutMs: number;
 	/** For the whole call, attempts and waits between them together. */
 	retryBudgetMs: number;
-	log: Logger;
+	/** A logger, or a function giving the current one (the app passes the request's logger). */
+	log: Logger | (() => Logger);
 	/** Lets the app route calls to the in-process sandbox; defaults to the global fetch. */
 	fetch?: typeof globalThis.fetch;
 	sleep?: (ms: number) => Promise<void>;
@@ -202,6 +203,8 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 		return delay;
 	}
 
+	const logger = () => (typeof options.log === 'function' ? options.log() : options.log);
+
 	async function call<T>(spec: CallSpec<T>): Promise<T> {
 		const deadline = now() + options.retryBudgetMs;
 		for (let attempt = 1; ; attempt++) {
@@ -211,12 +214,12 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			const durationMs = Math.round(performance.now() - started);
 			const fields = { method: spec.method, path: spec.path, attempt, durationMs };
 			if (result.ok) {
-				options.log.info({ tmdb: { ...fields, status: result.httpStatus } }, 'TMDB call succeeded');
+				logger().info({ tmdb: { ...fields, status: result.httpStatus } }, 'TMDB call succeeded');
 				return result.value;
 			}
 			const { error } = result;
 			const delay = nextDelay(spec, result, attempt, deadline);
-			options.log.warn(
+			logger().warn(
 				{
 					tmdb: {
 						...fields,

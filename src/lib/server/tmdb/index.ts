@@ -14,7 +14,7 @@ export { TmdbError, isTmdbError, type TmdbErrorKind } from './errors.ts';
 /** Never resolved or contacted: in sandbox mode requests go straight to the handler below. */
 const IN_PROCESS_SANDBOX_URL = 'http://sandbox.internal';
 
-export function createAppTmdbClient(config: Config, log: Logger): TmdbClient {
+export function createAppTmdbClient(config: Config, log: Logger | (() => Logger)): TmdbClient {
 	const common = {
 		credential: config.tmdb.credential,
 		timeoutMs: config.tmdb.timeoutMs,

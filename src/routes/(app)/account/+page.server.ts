@@ -3,7 +3,9 @@ import { getConfig } from '$lib/server/config';
 import { avatarUrl } from '$lib/server/tmdb';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = () => {
+export const load: PageServerLoad = ({ depends }) => {
+	// Re-run with the header's auth check, so a session ended elsewhere redirects to sign-in (R2.4).
+	depends('app:auth');
 	const { user, session } = requireUser();
 	return {
 		profile: {

@@ -6,7 +6,9 @@ import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async () => {
+export const load: PageServerLoad = async ({ depends }) => {
+	// Re-run with the header's auth check, so a session ended elsewhere redirects to sign-in (R2.4).
+	depends('app:auth');
 	const { user, session } = requireUser();
 	const sessions = await authServices().sessions.listSessions(user.id);
 	return {
