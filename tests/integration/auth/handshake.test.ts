@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { LoginError, completeTmdbLogin } from '../../../src/lib/server/auth/login.ts';
 import { hashSessionToken } from '../../../src/lib/server/auth/session-token.ts';
 import { tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
@@ -10,22 +10,11 @@ import {
 	CookieJar,
 	countRows,
 	signIn,
-	startHarness,
 	startLogin,
-	type Harness
+	useHarness
 } from './harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-	harness = await startHarness();
-});
-afterAll(async () => {
-	await harness.close();
-});
-beforeEach(async () => {
-	harness.sandbox.sandbox.reset();
-	await harness.database.sql`DELETE FROM users`;
-});
+const harness = useHarness();
 
 async function expectLoginError(promise: Promise<unknown>, code: string) {
 	const error = await promise.then(

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Cookies } from '@sveltejs/kit';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createAuthServices, type AuthServices } from '../../../src/lib/server/auth/services.ts';
 import {
 	completeTmdbLogin,
@@ -153,4 +154,23 @@ export async function countRows(harness: Harness) {
 		SELECT (SELECT count(*)::int FROM users) AS users,
 			(SELECT count(*)::int FROM auth_sessions) AS sessions`;
 	return row!;
+}
+
+/**
+ * One harness per test file, filled in before the first test; every test starts with no users
+ * or sessions and a fresh sandbox.
+ */
+export function useHarness(): Harness {
+	const harness = {} as Harness;
+	beforeAll(async () => {
+		Object.assign(harness, await startHarness());
+	});
+	afterAll(async () => {
+		await harness.close?.();
+	});
+	beforeEach(async () => {
+		harness.sandbox.sandbox.reset();
+		await harness.database.sql`DELETE FROM users`;
+	});
+	return harness;
 }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { deleteExpiredSessions } from '../../../src/lib/server/auth/cleanup.ts';
 import { connect } from '../../../src/lib/server/db/client.ts';
 import { revalidateTmdbSession } from '../../../src/lib/server/auth/revalidation.ts';
@@ -7,22 +7,12 @@ import {
 	revokeSession,
 	signOut
 } from '../../../src/lib/server/auth/sign-out.ts';
-import { CookieJar, signIn, startHarness, type Harness } from './harness.ts';
+import { CookieJar, signIn, useHarness } from './harness.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const START = new Date('2026-03-01T12:00:00Z');
 
-let harness: Harness;
-beforeAll(async () => {
-	harness = await startHarness();
-});
-afterAll(async () => {
-	await harness.close();
-});
-beforeEach(async () => {
-	harness.sandbox.sandbox.reset();
-	await harness.database.sql`DELETE FROM users`;
-});
+const harness = useHarness();
 afterEach(() => {
 	vi.useRealTimers();
 });

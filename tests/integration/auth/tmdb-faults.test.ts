@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { completeTmdbLogin, LoginError } from '../../../src/lib/server/auth/login.ts';
 import { signOut } from '../../../src/lib/server/auth/sign-out.ts';
 import {
@@ -7,22 +7,11 @@ import {
 	CookieJar,
 	countRows,
 	signIn,
-	startHarness,
 	startLogin,
-	type Harness
+	useHarness
 } from './harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-	harness = await startHarness();
-});
-afterAll(async () => {
-	await harness.close();
-});
-beforeEach(async () => {
-	harness.sandbox.sandbox.reset();
-	await harness.database.sql`DELETE FROM users`;
-});
+const harness = useHarness();
 
 /** Faults that outlast the client's retries (budget 1.5 s, timeout 1 s in the harness). */
 const FAULTS = [
