@@ -6,7 +6,7 @@ import {
 	type CookieJar
 } from '../../src/lib/server/auth/cookies.ts';
 
-type Recorded = { name: string; value: string; options: Record<string, unknown> };
+type Recorded = { name: string; value: string; options: object };
 
 function recordingJar() {
 	const set: Recorded[] = [];

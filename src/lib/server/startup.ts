@@ -6,6 +6,8 @@ import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
 import { closeDatabase, openDatabase } from './db/index.ts';
 import { log, setRootLogLevel } from './log.ts';
+import { createAppTmdbClient } from './tmdb/index.ts';
+import { isTmdbError } from './tmdb/errors.ts';
 
 const shutdownTasks: Array<() => Promise<void> | void> = [];
 
@@ -39,7 +41,34 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 		log.info({ reason }, 'shutting down');
 		void runShutdownTasks();
 	});
+	if (!config.tmdb.sandbox) void verifyTmdbCredential(config);
 	return config;
+}
+
+/**
+ * A wrong TMDB key shows up at start, in the logs, rather than at the first person's sign-in.
+ * It does not stop the server: TMDB may merely be unreachable for a moment.
+ */
+async function verifyTmdbCredential(config: Config): Promise<void> {
+	try {
+		await createAppTmdbClient(config, log).checkCredential();
+		log.info('TMDB accepted the configured credential');
+	} catch (error) {
+		if (isTmdbError(error) && error.kind === 'invalid_credential') {
+			log.error(
+				{ event: 'tmdb_credential_rejected', tmdbCode: error.statusCode },
+				'TMDB rejected TMDB_API_KEY / TMDB_READ_ACCESS_TOKEN: sign-in will fail until it is fixed'
+			);
+		} else {
+			log.warn(
+				{
+					event: 'tmdb_credential_unchecked',
+					tmdbError: isTmdbError(error) ? error.kind : 'unknown'
+				},
+				'could not check the TMDB credential at start'
+			);
+		}
+	}
 }
 
 async function runShutdownTasks(): Promise<void> {

@@ -48,3 +48,34 @@ describe('R7.1 the built server refuses a bad configuration at start', () => {
 		expect(output).not.toMatch(/\n\s+at /);
 	});
 });
+
+describe('the TMDB credential is checked at start', () => {
+	test('a key TMDB rejects is logged loudly, and the server still starts', async () => {
+		const { startSandboxServer } = await import('../../../src/lib/server/tmdb-sandbox/server.ts');
+		const { startApp } = await import('../../helpers/app-process.ts');
+		const { createTestDatabase } = await import('../../helpers/database.ts');
+		const database = await createTestDatabase({ sharedWithApp: true });
+		const sandbox = await startSandboxServer({ port: 0, credentials: ['the-right-key'] });
+		const app = await startApp({
+			DATABASE_URL: database.url,
+			DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
+			TMDB_API_KEY: 'a-wrong-key',
+			TMDB_API_URL: sandbox.url,
+			TMDB_WEB_URL: sandbox.url
+		});
+		try {
+			let logged = false;
+			for (let attempt = 0; attempt < 50 && !logged; attempt++) {
+				logged = app.output.some((line) => line.includes('tmdb_credential_rejected'));
+				if (!logged) await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+			expect(logged).toBe(true);
+			expect(app.output.join('\n')).not.toContain('a-wrong-key');
+			expect((await fetch(`${app.url}/`)).status).toBe(200);
+		} finally {
+			await app.stop();
+			await sandbox.stop();
+			await database.drop();
+		}
+	}, 60_000);
+});
