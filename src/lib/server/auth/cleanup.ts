@@ -11,6 +11,8 @@ import type { Logger } from '../log.ts';
 /** "marquee cleanup": shared by every instance. */
 const CLEANUP_LOCK_KEY = 0x6d617263;
 const BATCH_SIZE = 1_000;
+/** Node's timers hold 32-bit milliseconds; a longer delay fires after 1 ms, so cap it (~24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type CleanupResult = { ran: boolean; deleted: number };
 
@@ -70,9 +72,12 @@ export function startSessionCleanup(
 			log.warn({ event: 'session_cleanup_failed', err: error }, 'session cleanup failed');
 		}
 	};
-	const timer = setInterval(() => {
-		running ??= runOnce().finally(() => (running = undefined));
-	}, intervalMinutes * 60_000);
+	const timer = setInterval(
+		() => {
+			running ??= runOnce().finally(() => (running = undefined));
+		},
+		Math.min(intervalMinutes * 60_000, MAX_TIMER_MS)
+	);
 	timer.unref();
 	return async () => {
 		clearInterval(timer);

@@ -42,6 +42,27 @@ export function tmdbSessionIdOf(session: AppSession): string | null {
 	return tmdbSessionIds.get(session) ?? null;
 }
 
+/** Enough for every session active at once on one instance; the oldest are forgotten first. */
+const MAX_OPENED_SECRETS = 10_000;
+
+/**
+ * Every request with a session would otherwise pay an AES-GCM pass and a key lookup
+ * (docs/performance.md). A sealed value never changes for its session, so the plaintexts of
+ * recently seen ones are kept. This exposes nothing new: the process holds the keys anyway.
+ */
+function createSecretOpener(keys: readonly Buffer[]): (sealed: string) => string | null {
+	const opened = new Map<string, string>();
+	return (sealed) => {
+		const cached = opened.get(sealed);
+		if (cached !== undefined) return cached;
+		const plaintext = decryptSecret(sealed, keys);
+		if (plaintext === null) return null;
+		if (opened.size >= MAX_OPENED_SECRETS) opened.delete(opened.keys().next().value!);
+		opened.set(sealed, plaintext);
+		return plaintext;
+	};
+}
+
 function toAppUser(id: string, row: UserRow): AppUser {
 	return {
 		id,
@@ -58,6 +79,7 @@ function toAppUser(id: string, row: UserRow): AppUser {
 
 export function createSessionManager(sql: Sql, options: SessionOptions) {
 	const lucia = createLucia(sql, options);
+	const openSecret = createSecretOpener(options.encryptionKeys);
 	const absoluteEnd = (createdAt: Date) => new Date(createdAt.getTime() + options.maxDays * DAY_MS);
 
 	function toAppSession(
@@ -115,7 +137,7 @@ export function createSessionManager(sql: Sql, options: SessionOptions) {
 			if (!result.session) return { session: null, user: null };
 			const now = new Date();
 			const row: SessionRow = result.session;
-			const tmdbSessionId = decryptSecret(row.tmdb_session_id, options.encryptionKeys);
+			const tmdbSessionId = openSecret(row.tmdb_session_id);
 			if (absoluteEnd(row.created_at) <= now || tmdbSessionId === null) {
 				await lucia.invalidateSession(id);
 				return { session: null, user: null };

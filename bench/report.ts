@@ -1,0 +1,164 @@
+/**
+ * The results of one run: a JSON file under `bench/results/` and the tables of
+ * `docs/performance.md` (between the `bench:results` markers; the prose around them is kept).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as prettier from 'prettier';
+import type { LoadResult } from './load.ts';
+import type { RoundTripResult } from './round-trips.ts';
+
+export type CaseName =
+	| 'anonymous'
+	| 'valid'
+	| 'sliding'
+	| 'invalid'
+	| 'malformed'
+	| 'validLarge'
+	| 'cleanupBaseline'
+	| 'duringCleanup'
+	| 'validHeapCapped';
+
+/** A case's figures are the median of its rounds (most cases have one). */
+export type CaseResult = LoadResult & { label: string; sessionRows: number; rounds: LoadResult[] };
+
+export type Target = { name: string; target: string; measured: string; met: boolean };
+
+export type BenchResults = {
+	name: string;
+	startedAt: string;
+	durationSeconds: number;
+	machine: {
+		cpus: number;
+		cpuModel: string;
+		memoryMb: number;
+		node: string;
+		postgres: string;
+		platform: string;
+		/** 1, 5 and 15-minute load averages: other work on the machine skews the figures. */
+		loadAverageAtStart: number[];
+		loadAverageAtEnd: number[];
+	};
+	settings: {
+		connections: number;
+		warmupSeconds: number;
+		seconds: number;
+		rounds: number;
+		databasePoolSize: number;
+		users: number;
+		smallRows: number;
+		largeRows: number;
+		slidingRows: number;
+		cpuProfile: boolean;
+	};
+	seedingMs: Record<string, number>;
+	cases: Partial<Record<CaseName, CaseResult>>;
+	slidingTokensUsed: number;
+	cleanup: { deleted: number; durationMs: number } | null;
+	roundTrips: Partial<
+		Record<'anonymous' | 'valid' | 'sliding' | 'invalid' | 'malformed', RoundTripResult>
+	>;
+	memory: {
+		/** VmHWM of the server that ran every case above, started as `node build`. */
+		peakRssMb: number;
+		maxSampledRssMb: number;
+		/** VmHWM of a server started with a V8 heap cap, through one valid-session case. */
+		heapCapped: { nodeOptions: string; peakRssMb: number };
+	};
+	targets: Target[];
+};
+
+const DOC = path.resolve('docs/performance.md');
+const START = '<!-- bench:results:start -->';
+const END = '<!-- bench:results:end -->';
+
+export function writeResultsJson(results: BenchResults, fileNames: string[]): string[] {
+	const dir = path.resolve('bench/results');
+	mkdirSync(dir, { recursive: true });
+	const text = `${JSON.stringify(results, null, '\t')}\n`;
+	return fileNames.map((fileName) => {
+		const file = path.join(dir, fileName);
+		writeFileSync(file, text);
+		return file;
+	});
+}
+
+const fmt = (value: number, digits = 0) =>
+	value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function renderTables(results: BenchResults): string {
+	const anonymous = results.cases.anonymous;
+	const rtKey: Partial<Record<CaseName, keyof BenchResults['roundTrips']>> = {
+		anonymous: 'anonymous',
+		valid: 'valid',
+		sliding: 'sliding',
+		invalid: 'invalid',
+		malformed: 'malformed'
+	};
+	const lines = [
+		`Run \`${results.name}\` of ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ` +
+			`${fmt(results.durationSeconds)} s in all. Machine: ${results.machine.cpus} cores ` +
+			`(${results.machine.cpuModel}), ${fmt(results.machine.memoryMb)} MB, Node ${results.machine.node}, ` +
+			`${results.machine.postgres.split(' on ')[0]}. ${results.settings.connections} connections, ` +
+			`${results.settings.warmupSeconds} s warm-up then ${results.settings.seconds} s per case ` +
+			`(cases 1 and 2: median of ${results.settings.rounds} alternating rounds), server pool of ` +
+			`${results.settings.databasePoolSize} connections, \`LOG_LEVEL=warn\`. Load average ` +
+			`${results.machine.loadAverageAtStart[0]} at the start, ${results.machine.loadAverageAtEnd[0]} at the end.`,
+		'',
+		'| case | rows in `auth_sessions` | requests/s | p50 ms | p99 ms | vs anonymous | round trips / request |',
+		'| --- | --: | --: | --: | --: | --: | --- |'
+	];
+	for (const [name, result] of Object.entries(results.cases) as [CaseName, CaseResult][]) {
+		const ratio = anonymous ? fmt(result.requestsPerSecond / anonymous.requestsPerSecond, 2) : '';
+		const key = rtKey[name];
+		const rt = key ? results.roundTrips[key] : undefined;
+		const rtText = rt
+			? `${fmt(rt.roundTripsPerRequest, 2)} (${
+					Object.entries(rt.statementsPerRequest)
+						.map(([keyword, count]) => `${fmt(count, 2)} ${keyword}`)
+						.join(', ') || 'none'
+				})`
+			: '';
+		lines.push(
+			`| ${result.label} | ${fmt(result.sessionRows)} | ${fmt(result.requestsPerSecond)} | ` +
+				`${result.latencyMs.p50} | ${result.latencyMs.p99} | ${ratio} | ${rtText} |`
+		);
+	}
+	if (results.cleanup) {
+		lines.push(
+			'',
+			`Cleanup deleted ${fmt(results.cleanup.deleted)} expired sessions in ` +
+				`${fmt(results.cleanup.durationMs / 1000, 1)} s (batches of 1,000) while the authenticated load ran.`
+		);
+	}
+	lines.push(
+		'',
+		`Server memory: peak RSS (VmHWM) ${fmt(results.memory.peakRssMb, 1)} MB as \`node build\` ` +
+			`(highest sampled VmRSS ${fmt(results.memory.maxSampledRssMb, 1)} MB); ` +
+			`${fmt(results.memory.heapCapped.peakRssMb, 1)} MB with \`node ${results.memory.heapCapped.nodeOptions} build\`.`,
+		'',
+		'| target | measured | met |',
+		'| --- | --- | --- |',
+		...results.targets.map(
+			(t) => `| ${t.name}: ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`
+		)
+	);
+	return lines.join('\n');
+}
+
+/** Replaces the generated block of docs/performance.md, or creates the file around it. */
+export async function writeDocsTables(results: BenchResults): Promise<void> {
+	const block = `${START}\n\n${renderTables(results)}\n\n${END}`;
+	const current = existsSync(DOC)
+		? readFileSync(DOC, 'utf8')
+		: `# Performance\n\n${START}\n${END}\n`;
+	const start = current.indexOf(START);
+	const end = current.indexOf(END);
+	const next =
+		start >= 0 && end > start
+			? `${current.slice(0, start)}${block}${current.slice(end + END.length)}`
+			: `${current.trimEnd()}\n\n${block}\n`;
+	// Formatted as `prettier --check` expects, so a run leaves the checks green.
+	const options = await prettier.resolveConfig(DOC);
+	writeFileSync(DOC, await prettier.format(next, { ...options, filepath: DOC }));
+}

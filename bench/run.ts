@@ -1,0 +1,528 @@
+/**
+ * `npm run bench`: what authentication costs per request, measured on the production build.
+ *
+ * One run: two fresh databases (10k and 1M sessions), each behind its own `node build`; the
+ * anonymous page, a valid session with 10k and with 1M rows in alternating rounds; the
+ * sliding-window write path; an invalid and a malformed cookie; the expired-session cleanup of
+ * 1M rows under authenticated load; a server with a V8 heap cap; then round trips per request
+ * counted on the wire, through a counting proxy. Writes `bench/results/latest.json` and the
+ * tables of `docs/performance.md`. See docs/performance.md.
+ *
+ * Environment: BENCH_DATABASE_URL (a loopback PostgreSQL server; the databases are created on it
+ * and dropped), BENCH_CONNECTIONS, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_ROUNDS,
+ * BENCH_DATABASE_POOL_SIZE, BENCH_HEAP_CAP_MB, BENCH_LARGE_ROWS (smaller for a quick try; such
+ * runs leave docs/performance.md alone), BENCH_NAME (also writes bench/results/<name>.json),
+ * BENCH_CPU_PROF=1 (server CPU profiles in bench/.tmp/profiles).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { deleteExpiredSessions } from '../src/lib/server/auth/cleanup.ts';
+import { encryptSecret } from '../src/lib/server/auth/secret-box.ts';
+import { isLoopbackHost } from '../src/lib/server/config.ts';
+import {
+	countSessions,
+	createBenchDatabase,
+	postgresVersion,
+	seededToken,
+	seedSessions,
+	seedUsers,
+	vacuumAnalyze,
+	type BenchDatabase
+} from './database.ts';
+import { combineRounds, measureLoad, round, type LoadOptions } from './load.ts';
+import {
+	writeDocsTables,
+	writeResultsJson,
+	type BenchResults,
+	type CaseName,
+	type CaseResult,
+	type Target
+} from './report.ts';
+import { countRoundTrips } from './round-trips.ts';
+import { killAllServers, startAppServer, type AppServer } from './server.ts';
+import { startWireCounter, type WireCounter } from './wire-counter.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const FULL_LARGE_ROWS = 1_000_000;
+/** Nothing here should take this long; past it the run gives up and cleans up. */
+const WATCHDOG_MS = 20 * 60 * 1000;
+const CLEANUP_MAX_SECONDS = 300;
+const ROUND_TRIP_REQUESTS = 200;
+const ROUND_TRIP_WARMUP = 20;
+const SERVER_WARMUP_SECONDS = 5;
+
+function intFromEnv(name: string, fallback: number): number {
+	const raw = process.env[name];
+	if (!raw) return fallback;
+	const value = Number(raw);
+	if (!Number.isInteger(value) || value <= 0)
+		throw new Error(`${name}: expected a positive integer`);
+	return value;
+}
+
+const settings = {
+	databaseUrl:
+		process.env.BENCH_DATABASE_URL ??
+		process.env.TEST_DATABASE_URL ??
+		'postgres://postgres@127.0.0.1:5432/postgres',
+	connections: intFromEnv('BENCH_CONNECTIONS', 50),
+	seconds: intFromEnv('BENCH_SECONDS', 10),
+	warmupSeconds: intFromEnv('BENCH_WARMUP_SECONDS', 3),
+	poolSize: intFromEnv('BENCH_DATABASE_POOL_SIZE', 10),
+	/** Rounds of the anonymous and valid-session cases, alternating; each reports the median. */
+	rounds: intFromEnv('BENCH_ROUNDS', 3),
+	/** V8 old-generation cap of the extra memory case, in MB. */
+	heapCapMb: intFromEnv('BENCH_HEAP_CAP_MB', 128),
+	smallRows: 10_000,
+	largeRows: intFromEnv('BENCH_LARGE_ROWS', FULL_LARGE_ROWS),
+	name: process.env.BENCH_NAME ?? 'latest',
+	cpuProfile: process.env.BENCH_CPU_PROF === '1'
+};
+/** Sessions due to slide: each slides once, so every request of that case needs its own. */
+const slidingRows = Math.min(200_000, Math.floor(settings.largeRows / 5));
+/** The last sessions due to slide are kept for the round-trip count. */
+const slidingReserved = ROUND_TRIP_WARMUP + ROUND_TRIP_REQUESTS;
+
+function log(message: string): void {
+	console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+async function freePort(from: number, to: number): Promise<number> {
+	for (let port = from; port <= to; port++) {
+		const free = await new Promise<boolean>((resolve) => {
+			const probe = net.createServer();
+			probe.once('error', () => resolve(false));
+			probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+		});
+		if (free) return port;
+	}
+	throw new Error(`no free port in ${from}-${to}`);
+}
+
+/** Fetches `/` once and checks the server treats the cookie as the case intends. */
+async function checkCase(
+	server: AppServer,
+	token: string | null,
+	expect: { signedIn: boolean; clearsCookie: boolean }
+): Promise<void> {
+	const response = await fetch(`${server.origin}/`, {
+		headers: token ? { cookie: `marquee_session=${token}` } : {}
+	});
+	const body = await response.text();
+	const signedIn = body.includes('Welcome back');
+	const clears = /marquee_session=;/.test(response.headers.get('set-cookie') ?? '');
+	if (!response.ok || signedIn !== expect.signedIn || clears !== expect.clearsCookie) {
+		throw new Error(
+			`GET / with ${token ? 'a cookie' : 'no cookie'} answered ${response.status}, signed in: ` +
+				`${signedIn}, cleared the cookie: ${clears}; expected ${JSON.stringify(expect)}`
+		);
+	}
+}
+
+function randomIn(count: number): number {
+	return 1 + Math.floor(Math.random() * count);
+}
+
+async function main(): Promise<void> {
+	const databaseHost = new URL(settings.databaseUrl).hostname;
+	if (!isLoopbackHost(databaseHost)) {
+		throw new Error(`BENCH_DATABASE_URL must point at this machine (got ${databaseHost})`);
+	}
+	const startedAt = new Date();
+	const loadAtStart = os.loadavg().map((value) => round(value, 2));
+	const databases: BenchDatabase[] = [];
+	const servers: AppServer[] = [];
+	let counter: WireCounter | undefined;
+	const cleanUp = async () => {
+		for (const server of servers.splice(0)) await server.stop().catch(() => undefined);
+		await counter?.close().catch(() => undefined);
+		for (const database of databases.splice(0)) {
+			await database
+				.drop()
+				.catch((error: unknown) => log(`could not drop ${database.name}: ${error}`));
+		}
+	};
+	const stopOnSignal = (signal: NodeJS.Signals) => {
+		log(`${signal}: stopping`);
+		void cleanUp().finally(() => process.exit(130));
+	};
+	process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
+	const watchdog = setTimeout(() => {
+		log(`still running after ${WATCHDOG_MS / 60_000} minutes: giving up`);
+		void cleanUp().finally(() => process.exit(1));
+	}, WATCHDOG_MS);
+	watchdog.unref();
+	const stopServer = async (server: AppServer) => {
+		servers.splice(servers.indexOf(server), 1);
+		await server.stop();
+	};
+
+	try {
+		// Two databases, each behind its own server: 10k and 1M sessions. Their cases alternate,
+		// so the size comparison is not skewed by whatever else the machine does meanwhile.
+		const small = await createBenchDatabase(settings.databaseUrl);
+		databases.push(small);
+		const large = await createBenchDatabase(settings.databaseUrl);
+		databases.push(large);
+		log(`databases ${small.name} (10k sessions) and ${large.name} (1M sessions) created`);
+		const key = randomBytes(32);
+		const sealed = encryptSecret('bench-tmdb-session-id', [key]);
+		const seedingMs: Record<string, number> = {};
+		const now = new Date();
+		const live = {
+			createdAt: now,
+			lastSeenAt: now,
+			expiresAt: new Date(now.getTime() + 30 * DAY_MS),
+			sealedTmdbSessionId: sealed
+		};
+		const validLarge = settings.largeRows - slidingRows;
+		await seedUsers(small.sql);
+		await seedUsers(large.sql);
+		seedingMs.validSmall = await seedSessions(small.sql, {
+			...live,
+			kind: 'v',
+			from: 1,
+			to: settings.smallRows
+		});
+		seedingMs.validLarge = await seedSessions(large.sql, {
+			...live,
+			kind: 'v',
+			from: 1,
+			to: validLarge
+		});
+		seedingMs.sliding = await seedSessions(large.sql, {
+			...live,
+			kind: 's',
+			from: 1,
+			to: slidingRows,
+			// Less than half of the 30-day window left: the first request with each slides it.
+			expiresAt: new Date(now.getTime() + 10 * DAY_MS)
+		});
+		await vacuumAnalyze(small.sql);
+		await vacuumAnalyze(large.sql);
+		log(`seeded in ${JSON.stringify(seedingMs)} ms`);
+
+		const port = await freePort(4300, 4399);
+		const profileDir = path.resolve('bench/.tmp/profiles');
+		if (settings.cpuProfile) mkdirSync(profileDir, { recursive: true });
+		const start = async (database: BenchDatabase, nodeOptions: string[] = [], url?: string) => {
+			const server = await startAppServer({
+				port: await freePort(port, 4399),
+				databaseUrl: url ?? database.url,
+				encryptionKey: key.toString('base64'),
+				poolSize: settings.poolSize,
+				cpuProfileDir: settings.cpuProfile ? profileDir : undefined,
+				nodeOptions
+			});
+			servers.push(server);
+			log(`server pid ${server.pid} on ${server.origin} (${database.name})`);
+			return server;
+		};
+		const smallServer = await start(small);
+		const largeServer = await start(large);
+
+		const invalidTokens = Array.from({ length: 10_000 }, () =>
+			randomBytes(32).toString('base64url')
+		);
+		let invalidNext = 0;
+		let slidingNext = 1;
+		const slidingToken = () => seededToken('s', slidingNext++);
+		const tokenOf = {
+			anonymous: () => null,
+			valid: () => seededToken('v', randomIn(settings.smallRows)),
+			validLarge: () => seededToken('v', randomIn(validLarge)),
+			sliding: slidingToken,
+			invalid: () => invalidTokens[invalidNext++ % invalidTokens.length]!,
+			malformed: () => 'not-a-session-token'
+		};
+
+		await checkCase(smallServer, null, { signedIn: false, clearsCookie: false });
+		await checkCase(smallServer, tokenOf.valid(), { signedIn: true, clearsCookie: false });
+		await checkCase(smallServer, tokenOf.invalid(), { signedIn: false, clearsCookie: true });
+		await checkCase(smallServer, tokenOf.malformed(), { signedIn: false, clearsCookie: true });
+		await checkCase(largeServer, tokenOf.validLarge(), { signedIn: true, clearsCookie: false });
+
+		const cases: Partial<Record<CaseName, CaseResult>> = {};
+		const measure = async (
+			name: CaseName,
+			label: string,
+			server: AppServer,
+			database: BenchDatabase,
+			nextToken: () => string | null,
+			extra: Partial<LoadOptions> = {}
+		) => {
+			const sessionRows = await countSessions(database.sql);
+			const result = await measureLoad(server, {
+				connections: settings.connections,
+				warmupSeconds: settings.warmupSeconds,
+				seconds: settings.seconds,
+				nextToken,
+				...extra
+			});
+			if (result.non2xx > 0 || result.errors > 0) {
+				throw new Error(`${label}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+			}
+			log(
+				`${label} (${sessionRows} sessions): ${result.requestsPerSecond} req/s, ` +
+					`p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+					`server RSS up to ${result.serverRssMaxMb} MB`
+			);
+			const rounds = [...(cases[name]?.rounds ?? []), result];
+			cases[name] = { label, sessionRows, ...combineRounds(rounds), rounds };
+			return result;
+		};
+
+		// Warm both servers up (JIT, pools, prepared statements) on both paths before any case.
+		for (const [server, valid] of [
+			[smallServer, tokenOf.valid],
+			[largeServer, tokenOf.validLarge]
+		] as const) {
+			let requests = 0;
+			await measureLoad(server, {
+				connections: settings.connections,
+				warmupSeconds: 0,
+				seconds: SERVER_WARMUP_SECONDS,
+				nextToken: () => (requests++ % 2 === 0 ? valid() : null)
+			});
+		}
+
+		// The headline comparison, in alternating rounds: a neighbour's burst of CPU use then
+		// lands on every case, not on one.
+		for (let i = 0; i < settings.rounds; i++) {
+			await measure('anonymous', '1. anonymous', smallServer, small, tokenOf.anonymous);
+			await measure('valid', '2. valid session', smallServer, small, tokenOf.valid);
+			await measure(
+				'validLarge',
+				'2. valid session, 1M rows',
+				largeServer,
+				large,
+				tokenOf.validLarge
+			);
+		}
+		await measure('sliding', '3. sliding window moves (write)', largeServer, large, slidingToken);
+		const slidingTokensUsed = slidingNext - 1;
+		if (slidingTokensUsed > slidingRows - slidingReserved) {
+			throw new Error(
+				`the sliding case used ${slidingTokensUsed} sessions, more than the ${slidingRows - slidingReserved} due to slide`
+			);
+		}
+		await measure(
+			'invalid',
+			'4. invalid cookie (well-formed, unknown)',
+			smallServer,
+			small,
+			tokenOf.invalid
+		);
+		await measure('malformed', '4b. malformed cookie', smallServer, small, tokenOf.malformed);
+		const smallPeakRssMb = round(smallServer.peakRss() / 1024 / 1024, 1);
+		await stopServer(smallServer);
+
+		// 1M expired sessions on top of the large database, then cleanup under authenticated load.
+		seedingMs.expired = await seedSessions(large.sql, {
+			...live,
+			kind: 'x',
+			from: 1,
+			to: settings.largeRows,
+			createdAt: new Date(now.getTime() - 40 * DAY_MS),
+			lastSeenAt: new Date(now.getTime() - 31 * DAY_MS),
+			expiresAt: new Date(now.getTime() - DAY_MS)
+		});
+		await vacuumAnalyze(large.sql);
+		await measure(
+			'cleanupBaseline',
+			'2. valid session, before cleanup',
+			largeServer,
+			large,
+			tokenOf.validLarge
+		);
+		const outcome: { cleanup?: NonNullable<BenchResults['cleanup']>; error?: unknown } = {};
+		await measure(
+			'duringCleanup',
+			'2. valid session, during cleanup',
+			largeServer,
+			large,
+			tokenOf.validLarge,
+			{
+				seconds: CLEANUP_MAX_SECONDS,
+				// The benchmark's own pool runs it, as another instance's cleanup job would.
+				during: async () => {
+					const started = performance.now();
+					try {
+						const result = await deleteExpiredSessions(large.sql, new Date());
+						const durationMs = Math.round(performance.now() - started);
+						outcome.cleanup = { deleted: result.deleted, durationMs };
+						log(`cleanup deleted ${result.deleted} sessions in ${durationMs} ms`);
+					} catch (error) {
+						outcome.error = error;
+					}
+				}
+			}
+		);
+		if (outcome.error) throw outcome.error;
+		const cleanup = outcome.cleanup;
+		if (!cleanup) throw new Error(`cleanup did not finish within ${CLEANUP_MAX_SECONDS} s`);
+		const peakRssMb = Math.max(smallPeakRssMb, round(largeServer.peakRss() / 1024 / 1024, 1));
+		await stopServer(largeServer);
+
+		// A server with V8's old generation capped (see docs/performance.md, memory).
+		const heapFlag = `--max-old-space-size=${settings.heapCapMb}`;
+		const capped = await start(large, [heapFlag]);
+		await measure(
+			'validHeapCapped',
+			`2. valid session, node ${heapFlag}`,
+			capped,
+			large,
+			tokenOf.validLarge
+		);
+		const cappedPeakRssMb = round(capped.peakRss() / 1024 / 1024, 1);
+		await stopServer(capped);
+
+		// Round trips, with a server whose database connections pass the counting proxy.
+		counter = await startWireCounter(large.url);
+		const counted = await start(large, [], counter.url);
+		slidingNext = slidingRows - slidingReserved + 1;
+		const roundTrips: BenchResults['roundTrips'] = {};
+		const roundTripTokens = { ...tokenOf, valid: tokenOf.validLarge };
+		for (const name of ['anonymous', 'valid', 'sliding', 'invalid', 'malformed'] as const) {
+			roundTrips[name] = await countRoundTrips(counted, counter, roundTripTokens[name], {
+				warmup: ROUND_TRIP_WARMUP,
+				requests: ROUND_TRIP_REQUESTS
+			});
+			log(`round trips, ${name}: ${JSON.stringify(roundTrips[name].statementsPerRequest)}`);
+		}
+		await stopServer(counted);
+
+		const results: BenchResults = {
+			name: settings.name,
+			startedAt: startedAt.toISOString(),
+			durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+			machine: {
+				cpus: os.cpus().length,
+				cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+				memoryMb: Math.round(os.totalmem() / 1024 / 1024),
+				node: process.version,
+				postgres: await postgresVersion(large.sql),
+				platform: `${os.platform()} ${os.release()}`,
+				loadAverageAtStart: loadAtStart,
+				loadAverageAtEnd: os.loadavg().map((value) => round(value, 2))
+			},
+			settings: {
+				connections: settings.connections,
+				warmupSeconds: settings.warmupSeconds,
+				seconds: settings.seconds,
+				rounds: settings.rounds,
+				databasePoolSize: settings.poolSize,
+				users: 1_000,
+				smallRows: settings.smallRows,
+				largeRows: settings.largeRows,
+				slidingRows,
+				cpuProfile: settings.cpuProfile
+			},
+			seedingMs: Object.fromEntries(
+				Object.entries(seedingMs).map(([name, ms]) => [name, Math.round(ms)])
+			),
+			cases,
+			slidingTokensUsed,
+			cleanup,
+			roundTrips,
+			memory: {
+				peakRssMb,
+				heapCapped: { nodeOptions: heapFlag, peakRssMb: cappedPeakRssMb },
+				maxSampledRssMb: Math.max(
+					...Object.entries(cases)
+						.filter(([name]) => name !== 'validHeapCapped')
+						.map(([, result]) => result.serverRssMaxMb)
+				)
+			},
+			targets: evaluateTargets(cases, roundTrips, peakRssMb, {
+				nodeOptions: heapFlag,
+				peakRssMb: cappedPeakRssMb
+			})
+		};
+		const files = writeResultsJson(
+			results,
+			settings.name === 'latest' ? ['latest.json'] : ['latest.json', `${settings.name}.json`]
+		);
+		log(`results: ${files.join(', ')}`);
+		if (settings.largeRows === FULL_LARGE_ROWS) {
+			await writeDocsTables(results);
+			log('docs/performance.md updated');
+		} else {
+			log('not a full-size run: docs/performance.md left alone');
+		}
+		for (const target of results.targets) {
+			log(
+				`${target.met ? 'met   ' : 'MISSED'} ${target.name}: ${target.measured} (${target.target})`
+			);
+		}
+	} finally {
+		clearTimeout(watchdog);
+		await cleanUp();
+		log('databases dropped, servers stopped');
+	}
+}
+
+function evaluateTargets(
+	cases: Partial<Record<CaseName, CaseResult>>,
+	roundTrips: BenchResults['roundTrips'],
+	peakRssMb: number,
+	capped: BenchResults['memory']['heapCapped']
+): Target[] {
+	const targets: Target[] = [];
+	const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : Number.NaN);
+	const throughput = ratio(cases.valid?.requestsPerSecond, cases.anonymous?.requestsPerSecond);
+	targets.push({
+		name: 'authenticated throughput',
+		target: '>= 0.90 of anonymous',
+		measured: `${throughput.toFixed(2)} of anonymous`,
+		met: throughput >= 0.9
+	});
+	const valid = roundTrips.valid;
+	const writes = valid
+		? Object.entries(valid.statementsPerRequest)
+				.filter(([keyword]) => keyword !== 'SELECT')
+				.reduce((sum, [, count]) => sum + count, 0)
+		: Number.NaN;
+	targets.push({
+		name: 'round trips per authenticated request',
+		target: 'exactly 1, no write unless the window moves',
+		measured: `${valid?.roundTripsPerRequest ?? '?'} round trips, ${writes} writes`,
+		met: valid?.roundTripsPerRequest === 1 && writes === 0
+	});
+	const growth = ratio(cases.validLarge?.latencyMs.p99, cases.valid?.latencyMs.p99);
+	targets.push({
+		name: 'p99 with 1M sessions',
+		target: '<= 1.2 x p99 with 10k',
+		measured: `${cases.validLarge?.latencyMs.p99} ms vs ${cases.valid?.latencyMs.p99} ms (${growth.toFixed(2)} x)`,
+		met: growth <= 1.2
+	});
+	const duringCleanup = ratio(
+		cases.duringCleanup?.latencyMs.p99,
+		cases.cleanupBaseline?.latencyMs.p99
+	);
+	targets.push({
+		name: 'p99 during cleanup of 1M rows',
+		target: '<= 2 x baseline',
+		measured: `${cases.duringCleanup?.latencyMs.p99} ms vs ${cases.cleanupBaseline?.latencyMs.p99} ms (${duringCleanup.toFixed(2)} x)`,
+		met: duringCleanup <= 2
+	});
+	targets.push({
+		name: 'server peak RSS under load',
+		target: '< 150 MB',
+		measured: `${peakRssMb} MB with plain \`node build\`; ${capped.peakRssMb} MB with \`${capped.nodeOptions}\``,
+		met: peakRssMb < 150
+	});
+	return targets;
+}
+
+process.on('exit', killAllServers);
+main().then(
+	() => process.exit(0),
+	(error: unknown) => {
+		console.error(error);
+		process.exit(1);
+	}
+);
