@@ -50,17 +50,19 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
  * It does not stop the server: TMDB may merely be unreachable for a moment.
  */
 async function verifyTmdbCredential(config: Config): Promise<void> {
+	// Not part of a request: the task name stands where a request id would.
+	const taskLog = log.child({ task: 'tmdb_credential_check' });
 	try {
-		await createAppTmdbClient(config, log).checkCredential();
-		log.info('TMDB accepted the configured credential');
+		await createAppTmdbClient(config, taskLog).checkCredential();
+		taskLog.info('TMDB accepted the configured credential');
 	} catch (error) {
 		if (isTmdbError(error) && error.kind === 'invalid_credential') {
-			log.error(
+			taskLog.error(
 				{ event: 'tmdb_credential_rejected', tmdbCode: error.statusCode },
 				'TMDB rejected TMDB_API_KEY / TMDB_READ_ACCESS_TOKEN: sign-in will fail until it is fixed'
 			);
 		} else {
-			log.warn(
+			taskLog.warn(
 				{
 					event: 'tmdb_credential_unchecked',
 					tmdbError: isTmdbError(error) ? error.kind : 'unknown'
