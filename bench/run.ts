@@ -71,10 +71,12 @@ const settings = {
 	connections: intFromEnv('BENCH_CONNECTIONS', 50),
 	seconds: intFromEnv('BENCH_SECONDS', 10),
 	warmupSeconds: intFromEnv('BENCH_WARMUP_SECONDS', 3),
-	poolSize: intFromEnv('BENCH_DATABASE_POOL_SIZE', 10),
+	// The app's default DATABASE_POOL_SIZE, so the benchmark measures the app as shipped.
+	poolSize: intFromEnv('BENCH_DATABASE_POOL_SIZE', 4),
 	/** Rounds of the anonymous and valid-session cases, alternating; each reports the median. */
 	rounds: intFromEnv('BENCH_ROUNDS', 3),
 	/** V8 old-generation cap of the extra memory case, in MB. */
+	// The cap `npm start` runs the server with (package.json).
 	heapCapMb: intFromEnv('BENCH_HEAP_CAP_MB', 128),
 	smallRows: 10_000,
 	largeRows: intFromEnv('BENCH_LARGE_ROWS', FULL_LARGE_ROWS),
@@ -512,8 +514,8 @@ function evaluateTargets(
 	targets.push({
 		name: 'server peak RSS under load',
 		target: '< 150 MB',
-		measured: `${peakRssMb} MB with plain \`node build\`; ${capped.peakRssMb} MB with \`${capped.nodeOptions}\``,
-		met: peakRssMb < 150
+		measured: `${capped.peakRssMb} MB as \`npm start\` (\`node ${capped.nodeOptions} build\`); ${peakRssMb} MB as plain \`node build\``,
+		met: capped.peakRssMb < 150
 	});
 	return targets;
 }

@@ -44,6 +44,7 @@ describe('R7.1 configuration', () => {
 		expect(config.tmdb.sandbox).toBe(false);
 		expect(config.logLevel).toBe('info');
 		expect(config.session).toMatchObject({ idleDays: 30, maxDays: 90 });
+		expect(config.databasePoolSize).toBe(4);
 		expect(config.tmdb).toMatchObject({
 			timeoutMs: 4000,
 			retryBudgetMs: 10000,
