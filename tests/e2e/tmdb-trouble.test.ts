@@ -3,7 +3,7 @@
  * A queued fault hits whichever call of its endpoint comes next, from any test: these tests run
  * in their own projects, after all others and one at a time (see playwright.config.ts).
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import {
 	clearFaults,
 	clearSandboxRequests,
@@ -43,6 +43,18 @@ async function expectNothingStored(page: Page) {
 	expect(cookies.map((cookie) => cookie.name)).not.toContain('marquee_session');
 	await page.goto('/account');
 	await expect(page).toHaveURL('/auth/login?returnTo=%2Faccount');
+}
+
+type Fault = Parameters<typeof injectFault>[1];
+
+/** Starts sign-in, queues `fault` while the person is on TMDB's page, then approves as ada. */
+async function approveWhileTmdbFails(page: Page, request: APIRequestContext, fault: Fault) {
+	await page.goto('/');
+	await page.getByRole('main').getByRole('button', { name: 'Sign in with TMDB' }).click();
+	await expect(page).toHaveTitle(/Marquee TMDB sandbox/);
+	await injectFault(request, fault);
+	await page.getByRole('radio', { name: /^ada\b/ }).check();
+	await page.getByRole('button', { name: 'Approve' }).click();
 }
 
 async function expectSignInPageSays(page: Page, message: string) {
@@ -101,16 +113,11 @@ test.describe('when sign-in starts (token/new)', () => {
 
 test.describe('when TMDB sends the browser back (session/new)', () => {
 	test('R5.1 R5.4 TMDB unavailable: a clear message, nothing stored', async ({ page, request }) => {
-		await page.goto('/');
-		await page.getByRole('main').getByRole('button', { name: 'Sign in with TMDB' }).click();
-		await expect(page).toHaveTitle(/Marquee TMDB sandbox/);
-		await injectFault(request, {
+		await approveWhileTmdbFails(page, request, {
 			endpoint: 'session/new',
 			kind: 'unavailable',
 			count: EVERY_ATTEMPT
 		});
-		await page.getByRole('radio', { name: /^ada\b/ }).check();
-		await page.getByRole('button', { name: 'Approve' }).click();
 		await expectSignInPageSays(page, UNAVAILABLE);
 		await expect(page).toHaveURL(/error=unavailable/);
 		await expectNothingStored(page);
@@ -120,16 +127,11 @@ test.describe('when TMDB sends the browser back (session/new)', () => {
 		page,
 		request
 	}) => {
-		await page.goto('/');
-		await page.getByRole('main').getByRole('button', { name: 'Sign in with TMDB' }).click();
-		await expect(page).toHaveTitle(/Marquee TMDB sandbox/);
-		await injectFault(request, {
+		await approveWhileTmdbFails(page, request, {
 			endpoint: 'session/new',
 			kind: 'rate_limited',
 			retryAfterSeconds: LONG_RETRY_AFTER
 		});
-		await page.getByRole('radio', { name: /^ada\b/ }).check();
-		await page.getByRole('button', { name: 'Approve' }).click();
 		await expectSignInPageSays(page, RATE_LIMITED);
 		await expect(page).toHaveURL(/error=rate_limited/);
 		await expectNothingStored(page);
@@ -141,12 +143,11 @@ test.describe('when the account is loaded (account)', () => {
 		page,
 		request
 	}) => {
-		await page.goto('/');
-		await page.getByRole('main').getByRole('button', { name: 'Sign in with TMDB' }).click();
-		await expect(page).toHaveTitle(/Marquee TMDB sandbox/);
-		await injectFault(request, { endpoint: 'account', kind: 'unavailable', count: EVERY_ATTEMPT });
-		await page.getByRole('radio', { name: /^ada\b/ }).check();
-		await page.getByRole('button', { name: 'Approve' }).click();
+		await approveWhileTmdbFails(page, request, {
+			endpoint: 'account',
+			kind: 'unavailable',
+			count: EVERY_ATTEMPT
+		});
 		await expectSignInPageSays(page, UNAVAILABLE);
 		await expect(page).toHaveURL(/error=unavailable/);
 		const endpoints = (await sandboxRequests(request)).map((r) => `${r.endpoint} ${r.status}`);
@@ -156,16 +157,11 @@ test.describe('when the account is loaded (account)', () => {
 	});
 
 	test('R5.3 R5.4 TMDB rate limiting: nothing stored', async ({ page, request }) => {
-		await page.goto('/');
-		await page.getByRole('main').getByRole('button', { name: 'Sign in with TMDB' }).click();
-		await expect(page).toHaveTitle(/Marquee TMDB sandbox/);
-		await injectFault(request, {
+		await approveWhileTmdbFails(page, request, {
 			endpoint: 'account',
 			kind: 'rate_limited',
 			retryAfterSeconds: LONG_RETRY_AFTER
 		});
-		await page.getByRole('radio', { name: /^ada\b/ }).check();
-		await page.getByRole('button', { name: 'Approve' }).click();
 		await expectSignInPageSays(page, RATE_LIMITED);
 		await expectNothingStored(page);
 	});
