@@ -130,6 +130,7 @@ export async function completeTmdbLogin(
 	try {
 		const account = await services.tmdb.getAccount(tmdbSessionId);
 		const { token, session } = await services.sql.begin(async (tx) => {
+			// A transaction runs queries like the pool; postgres.js only types it without pool methods.
 			const sql = tx as unknown as Sql;
 			const userId = await upsertTmdbUser(sql, account, new Date());
 			if (context.currentSession) await deleteSessionById(sql, context.currentSession.id);

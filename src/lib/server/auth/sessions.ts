@@ -166,19 +166,22 @@ export function createSessionManager(sql: Sql, options: SessionOptions) {
 			return listActiveUserSessions(sql, userId, new Date());
 		},
 
-		/** Ends one of the person's own sessions; another user's id changes nothing (R6.4). */
-		async revokeSession(userId: string, sessionId: string): Promise<string | null | false> {
+		/**
+		 * Ends one of the person's own sessions and returns its TMDB session id (null when it could
+		 * not be opened); another user's session, or none, gives null and changes nothing (R6.4).
+		 */
+		async revokeSession(
+			userId: string,
+			sessionId: string
+		): Promise<{ tmdbSessionId: string | null } | null> {
 			const deleted = await deleteUserSession(sql, userId, sessionId);
-			if (!deleted) return false;
-			return decryptSecret(deleted.tmdbSessionId, options.encryptionKeys);
+			return deleted && { tmdbSessionId: openSecret(deleted.tmdbSessionId) };
 		},
 
 		/** "Sign out everywhere else": returns the TMDB session ids that ended with them. */
 		async revokeOtherSessions(userId: string, keepSessionId: string): Promise<string[]> {
 			const sealed = await deleteOtherUserSessions(sql, userId, keepSessionId);
-			return sealed
-				.map((value) => decryptSecret(value, options.encryptionKeys))
-				.filter((value): value is string => value !== null);
+			return sealed.map(openSecret).filter((value): value is string => value !== null);
 		}
 	};
 }

@@ -32,10 +32,10 @@ export async function revokeSession(
 	sessionId: string
 ): Promise<boolean> {
 	if (sessionId === current.id) return false;
-	const tmdbSessionId = await services.sessions.revokeSession(current.userId, sessionId);
-	if (tmdbSessionId === false) return false;
+	const revoked = await services.sessions.revokeSession(current.userId, sessionId);
+	if (!revoked) return false;
 	log.info({ event: 'session_revoked', session: sessionLogId(sessionId) }, 'session revoked');
-	if (tmdbSessionId) await endTmdbSessionQuietly(services, tmdbSessionId, log);
+	if (revoked.tmdbSessionId) await endTmdbSessionQuietly(services, revoked.tmdbSessionId, log);
 	return true;
 }
 
