@@ -109,9 +109,3 @@ test('R7.4 every request, auth event and TMDB call is a structured JSON log line
 		});
 	}
 });
-
-test('graceful shutdown: SIGTERM stops the server cleanly', async () => {
-	const code = await stack.app.stop();
-	expect(code).toBe(0);
-	expect(stack.app.output.join('\n')).toContain('shutting down');
-});
