@@ -7,7 +7,7 @@ import {
 	revokeSession,
 	signOut
 } from '../../../src/lib/server/auth/sign-out.ts';
-import { CookieJar, signIn, useHarness } from './harness.ts';
+import { signIn, useHarness } from './harness.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const START = new Date('2026-03-01T12:00:00Z');
