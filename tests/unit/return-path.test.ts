@@ -7,7 +7,9 @@ describe('R1.5 R6.5 return paths', () => {
 		['/account', '/account'],
 		['/account/sessions?tab=2#top', '/account/sessions?tab=2#top'],
 		['/films/%E2%9C%93', '/films/%E2%9C%93'],
-		['/a/../account', '/account']
+		['/a/../account', '/account'],
+		[`/${'é'.repeat(100)}`, `/${'%C3%A9'.repeat(100)}`],
+		['/authors/callback', '/authors/callback']
 	])('keeps the same-origin path %s', (input, expected) => {
 		expect(safeReturnPath(input)).toBe(expected);
 	});
@@ -39,6 +41,11 @@ describe('R1.5 R6.5 return paths', () => {
 		['/auth/login?returnTo=//evil.example', 'the sign-in page'],
 		['/auth/logout', 'the sign-out page'],
 		[`/${'a'.repeat(2000)}`, 'an oversized path'],
+		[`/${'€'.repeat(200)}`, 'a short path that percent-encodes past the limit (finding 6)'],
+		['/auth/%63allback', 'the callback with an encoded letter (finding 7)'],
+		['/%61uth/login', 'the sign-in page with an encoded letter'],
+		['/auth/callback#fragment', 'the callback with a fragment'],
+		['/auth/callback/__data.json', 'the callback’s data endpoint'],
 		['', 'an empty value']
 	])('refuses %j (%s)', (input) => {
 		expect(safeReturnPath(input)).toBe('/');
@@ -50,4 +57,12 @@ describe('R1.5 R6.5 return paths', () => {
 			expect(safeReturnPath(input)).toBe('/');
 		}
 	);
+
+	test('R1.5 every kept path fits the pending-login cookie once normalised (finding 6)', () => {
+		for (const char of ['a', 'é', '€', '😀']) {
+			for (let length = 1; length < 2048; length += 37) {
+				expect(safeReturnPath(`/${char.repeat(length)}`).length).toBeLessThanOrEqual(1024);
+			}
+		}
+	});
 });

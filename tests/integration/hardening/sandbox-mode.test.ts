@@ -60,3 +60,46 @@ test('R7.2 the sandbox avatar is served by the app itself', async () => {
 	expect(response.status).toBe(200);
 	expect(response.headers.get('content-type')).toContain('image/svg+xml');
 });
+
+test('R6.7 the request token on the sandbox approval page stays out of the request log', async () => {
+	const browser = new BrowserSession(app.url);
+	const started = await browser.post('/auth/login', { returnTo: '/' });
+	const approval = new URL(started.headers.get('location')!, app.url);
+	const requestToken = approval.pathname.split('/').pop()!;
+	await browser.get(approval.pathname + approval.search);
+	await browser.post(approval.pathname + approval.search, { account: 'ada', decision: 'deny' });
+	const requestLines = app.output.filter((line) => line.includes('/sandbox/tmdb/authenticate'));
+	expect(requestLines.length).toBeGreaterThanOrEqual(2);
+	expect(app.output.join('\n')).not.toContain(requestToken);
+});
+
+test.each([
+	['another origin', 'https://evil.example/auth/callback'],
+	['a protocol-relative address', '//evil.example/auth/callback'],
+	['this host on another port', 'http://127.0.0.1:9/auth/callback']
+])(
+	'R6.5 the in-app sandbox sends the browser back only to the app itself, not to %s',
+	async (_case, redirectTo) => {
+		const browser = new BrowserSession(app.url);
+		const started = await browser.post('/auth/login', { returnTo: '/' });
+		const approval = new URL(started.headers.get('location')!, app.url);
+		approval.searchParams.set('redirect_to', redirectTo);
+		const shown = await browser.get(approval.pathname + approval.search);
+		expect(shown.status).toBe(400);
+		const approved = await browser.post(approval.pathname + approval.search, {
+			account: 'ada',
+			decision: 'approve'
+		});
+		expect(approved.status).toBe(400);
+		expect(approved.headers.get('location')).toBeNull();
+	}
+);
+
+test('R7.2 the approval page lets the browser send its origin with the form (no Origin: null)', async () => {
+	const browser = new BrowserSession(app.url);
+	const started = await browser.post('/auth/login', { returnTo: '/' });
+	const approval = new URL(started.headers.get('location')!, app.url);
+	const page = await browser.get(approval.pathname + approval.search);
+	// no-referrer makes browsers post `Origin: null`, which SvelteKit's origin check refuses.
+	expect(page.headers.get('referrer-policy')).toBe('same-origin');
+});
