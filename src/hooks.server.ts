@@ -1,7 +1,7 @@
 import { dev } from '$app/environment';
 import { env } from '$env/dynamic/private';
 import { handleAuth } from '$lib/server/auth/handle';
-import { log, withRequestLog } from '$lib/server/log';
+import { log, loggablePath, withRequestLog } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
 import { handleSecurityHeaders } from '$lib/server/security/headers';
 import { startServer } from '$lib/server/startup';
@@ -23,7 +23,7 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 	event.locals.log.info(
 		{
 			method: event.request.method,
-			path: event.url.pathname,
+			path: loggablePath(event.url.pathname),
 			status: response.status,
 			durationMs: Math.round(performance.now() - started)
 		},
@@ -41,8 +41,12 @@ export const handle: Handle = sequence(
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	const errorId = randomUUID();
-	if (status !== 404) {
-		(event.locals.log ?? log).error({ err: error, errorId, status }, 'unhandled error');
+	const requestLog = event.locals.log ?? log;
+	if (status >= 500) {
+		requestLog.error({ err: error, errorId, status }, 'unhandled error');
+	} else if (status !== 404) {
+		// SvelteKit's own refusals (413, 415...): the client's mistake, not a crash of ours.
+		requestLog.info({ errorId, status, reason: message }, 'request refused');
 	}
 	return { message: status === 404 ? 'Page not found' : message, errorId };
 };

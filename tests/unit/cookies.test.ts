@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import {
 	deleteSessionCookie,
+	readPendingLoginCookie,
 	readSessionCookie,
+	setPendingLoginCookie,
 	setSessionCookie,
 	type CookieJar
 } from '../../src/lib/server/auth/cookies.ts';
@@ -55,5 +57,44 @@ describe('R6.1 the session cookie', () => {
 				options: { path: '/', httpOnly: true, sameSite: 'lax', secure: true }
 			}
 		]);
+	});
+});
+
+describe('R6.5 the pending-login cookie', () => {
+	const keys = [Buffer.alloc(32, 1)];
+	const login = {
+		tokenHash: 'ab'.repeat(32),
+		returnTo: '/account',
+		expiresAt: new Date(Date.now() + 3_600_000)
+	};
+
+	test('reads back what it wrote, and is refused under another key', () => {
+		const { jar } = recordingJar();
+		setPendingLoginCookie(jar, true, keys, login);
+		expect(readPendingLoginCookie(jar, true, keys, new Date())).toEqual(login);
+		expect(readPendingLoginCookie(jar, true, [Buffer.alloc(32, 2)], new Date())).toBeNull();
+	});
+
+	test('survives key rotation: signed with the old key, read with the new key first', () => {
+		const { jar } = recordingJar();
+		setPendingLoginCookie(jar, true, keys, login);
+		expect(readPendingLoginCookie(jar, true, [Buffer.alloc(32, 2), ...keys], new Date())).toEqual(
+			login
+		);
+	});
+
+	test('any change to its payload or its MAC is refused', () => {
+		const { jar, set } = recordingJar();
+		setPendingLoginCookie(jar, true, keys, login);
+		const value = set[0]!.value;
+		for (let index = 0; index < value.length; index++) {
+			if (value[index] === '.') continue;
+			// A and B differ only in the lowest bit, which base64url's last character may not carry.
+			const changed =
+				value.slice(0, index) + (value[index] === 'A' ? 'B' : 'A') + value.slice(index + 1);
+			const tampered = recordingJar();
+			tampered.jar.set('__Host-marquee_login', changed, { path: '/' });
+			expect(readPendingLoginCookie(tampered.jar, true, keys, new Date())).toBeNull();
+		}
 	});
 });

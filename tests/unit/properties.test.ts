@@ -6,9 +6,11 @@ import {
 	type CookieJar
 } from '../../src/lib/server/auth/cookies.ts';
 import { safeReturnPath } from '../../src/lib/server/auth/return-path.ts';
+import { signValue } from '../../src/lib/server/auth/secret-box.ts';
 import { isWellFormedSessionToken } from '../../src/lib/server/auth/session-token.ts';
 
 const BASE = 'https://marquee.test';
+const KEYS = [Buffer.alloc(32, 7)];
 
 function jarWith(name: string, value: string): CookieJar {
 	return {
@@ -90,7 +92,12 @@ describe('R4.3 properties of cookie parsing', () => {
 			fc.property(
 				fc.oneof(fc.string(), fc.base64String(), fc.string({ maxLength: 5000 })),
 				(value) => {
-					const parsed = readPendingLoginCookie(jarWith('marquee_login', value), false, new Date());
+					const parsed = readPendingLoginCookie(
+						jarWith('marquee_login', value),
+						false,
+						KEYS,
+						new Date()
+					);
 					if (parsed) {
 						expect(parsed.tokenHash).toMatch(/^[0-9a-f]{64}$/);
 						expect(parsed.expiresAt.getTime()).toBeGreaterThan(Date.now());
@@ -101,12 +108,13 @@ describe('R4.3 properties of cookie parsing', () => {
 		);
 	});
 
-	test('a base64url JSON of the wrong shape is refused', () => {
-		const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+	test('a signed base64url JSON of the wrong shape is refused', () => {
+		const encode = (value: unknown) =>
+			signValue(Buffer.from(JSON.stringify(value)).toString('base64url'), KEYS);
 		fc.assert(
 			fc.property(fc.jsonValue(), (value) => {
 				const jar = jarWith('marquee_login', encode(value));
-				const parsed = readPendingLoginCookie(jar, false, new Date());
+				const parsed = readPendingLoginCookie(jar, false, KEYS, new Date());
 				if (parsed) expect(parsed.tokenHash).toMatch(/^[0-9a-f]{64}$/);
 			})
 		);

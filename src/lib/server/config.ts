@@ -131,6 +131,7 @@ const envSchema = z.object({
 	SESSION_IDLE_DAYS: positiveInteger(30, 'days'),
 	SESSION_MAX_DAYS: positiveInteger(90, 'days'),
 	SESSION_CLEANUP_MINUTES: positiveInteger(5, 'minutes'),
+	SESSION_MAX_PER_USER: positiveInteger(20, 'sessions'),
 	SIGN_IN_RATE_LIMIT_PER_MINUTE: positiveInteger(10, 'attempts'),
 	ORIGIN: z.preprocess(
 		emptyAsUndefined,
@@ -163,6 +164,8 @@ export type Config = {
 		idleDays: number;
 		maxDays: number;
 		cleanupMinutes: number;
+		/** Signing in beyond this many sessions ends the person's least recently used ones. */
+		maxPerUser: number;
 		/** Sign-in starts (and, separately, callbacks) allowed per client address per minute. */
 		signInRateLimitPerMinute: number;
 	};
@@ -236,6 +239,7 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 			idleDays: vars.SESSION_IDLE_DAYS,
 			maxDays: vars.SESSION_MAX_DAYS,
 			cleanupMinutes: vars.SESSION_CLEANUP_MINUTES,
+			maxPerUser: vars.SESSION_MAX_PER_USER,
 			signInRateLimitPerMinute: vars.SIGN_IN_RATE_LIMIT_PER_MINUTE
 		}
 	};

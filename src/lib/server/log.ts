@@ -62,3 +62,8 @@ export function withRequestLog<T>(requestLog: Logger, work: () => T): T {
 export function currentLog(): Logger {
 	return requestLogs.getStore() ?? log;
 }
+
+/** A request path as logged: the sandbox's approval page carries a request token in its path. */
+export function loggablePath(pathname: string): string {
+	return pathname.replace(/\/authenticate\/[^/]+/, '/authenticate/[redacted]');
+}

@@ -181,23 +181,23 @@ describe('the sign-in handshake', () => {
 	});
 
 	test('R1.3 a reused token is refused by TMDB and adds nothing', async () => {
-		const first = await signIn(harness);
-		// Replay the same callback with the pending cookie put back (a stolen or cached cookie).
-		const replayJar = new CookieJar();
-		await startLogin(harness, replayJar);
-		const pending = replayJar.store.get('__Host-marquee_login')!;
-		const decoded = JSON.parse(Buffer.from(pending.value, 'base64url').toString('utf8'));
-		decoded.h = createHash('sha256').update(first.requestToken).digest('hex');
-		replayJar.set(
-			'__Host-marquee_login',
-			Buffer.from(JSON.stringify(decoded)).toString('base64url'),
-			pending.options
+		// Replay the callback with this browser's own pending cookie put back (a cached cookie).
+		const jar = new CookieJar();
+		const { requestToken } = await startLogin(harness, jar);
+		const pending = jar.store.get('__Host-marquee_login')!;
+		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
+		await completeTmdbLogin(
+			harness.services,
+			contextFor(harness, jar),
+			callbackParams(requestToken)
 		);
+		const replayJar = new CookieJar();
+		replayJar.set('__Host-marquee_login', pending.value, pending.options);
 		await expectLoginError(
 			completeTmdbLogin(
 				harness.services,
 				contextFor(harness, replayJar),
-				callbackParams(first.requestToken)
+				callbackParams(requestToken)
 			),
 			'expired'
 		);

@@ -48,8 +48,11 @@ export type Harness = {
 	logs: string[];
 	encryptionKeys: Buffer[];
 	close(): Promise<void>;
-	/** Services sharing the database and sandbox, with other settings (e.g. keys). */
-	servicesWith(overrides: Record<string, string>): AuthServices;
+	/** Services sharing the database and sandbox, with other settings (e.g. keys) or a `fetch`. */
+	servicesWith(
+		overrides: Record<string, string>,
+		options?: { fetch?: typeof globalThis.fetch }
+	): AuthServices;
 };
 
 export async function startHarness(): Promise<Harness> {
@@ -75,7 +78,7 @@ export async function startHarness(): Promise<Harness> {
 		TMDB_RETRY_BUDGET_MS: '1500',
 		SESSION_ENCRYPTION_KEYS: encryptionKeys.map((key) => key.toString('base64')).join(',')
 	};
-	const servicesWith = (overrides: Record<string, string>) => {
+	const servicesWith: Harness['servicesWith'] = (overrides, options = {}) => {
 		const config = parseConfig({ ...baseEnv, ...overrides }, { dev: false });
 		const tmdb = createTmdbClient({
 			apiUrl: config.tmdb.apiUrl,
@@ -83,7 +86,8 @@ export async function startHarness(): Promise<Harness> {
 			timeoutMs: config.tmdb.timeoutMs,
 			retryBudgetMs: config.tmdb.retryBudgetMs,
 			baseDelayMs: 5,
-			log
+			log,
+			fetch: options.fetch
 		});
 		return createAuthServices({ config, sql: database.sql, tmdb, log });
 	};
@@ -132,16 +136,17 @@ export function callbackParams(requestToken: string, verdict: 'approved' | 'deni
 /** The whole handshake for `username`; returns the cookie token and the session. */
 export async function signIn(
 	harness: Harness,
-	options: { username?: string; jar?: CookieJar; returnTo?: string } = {}
+	options: { username?: string; jar?: CookieJar; returnTo?: string; services?: AuthServices } = {}
 ) {
+	const services = options.services ?? harness.services;
 	const jar = options.jar ?? new CookieJar();
-	const { requestToken } = await startLogin(harness, jar, options.returnTo);
+	const { requestToken } = await startLogin({ ...harness, services }, jar, options.returnTo);
 	harness.sandbox.sandbox.decideRequestToken(requestToken, {
 		approve: true,
 		username: options.username ?? 'ada'
 	});
 	const outcome = await completeTmdbLogin(
-		harness.services,
+		services,
 		contextFor(harness, jar),
 		callbackParams(requestToken)
 	);

@@ -7,6 +7,7 @@ import {
 	revokeSession,
 	signOut
 } from '../../../src/lib/server/auth/sign-out.ts';
+import { tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
 import { signIn, useHarness } from './harness.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -320,5 +321,72 @@ describe('revocation and sign-out', () => {
 			.receivedRequests()
 			.filter((r) => r.endpoint === 'session/delete' && r.status === 200);
 		expect(deletes).toHaveLength(2);
+	});
+});
+
+describe('R6.4 R3.1 finding 4: ending many sessions at once is bounded', () => {
+	/** A fetch to the real sandbox that counts the TMDB session DELETEs in flight. */
+	function countingFetch() {
+		const counts = { inFlight: 0, peak: 0, started: 0 };
+		const fetch: typeof globalThis.fetch = async (input, init) => {
+			const isDelete =
+				(init?.method ?? (input instanceof Request ? input.method : 'GET')) === 'DELETE';
+			if (!isDelete) return globalThis.fetch(input, init);
+			counts.started++;
+			counts.peak = Math.max(counts.peak, ++counts.inFlight);
+			try {
+				return await globalThis.fetch(input, init);
+			} finally {
+				counts.inFlight--;
+			}
+		};
+		return { fetch, counts };
+	}
+
+	test('"sign out everywhere else" keeps at most 4 TMDB DELETEs in flight', async () => {
+		const here = await signIn(harness, { username: 'ada' });
+		for (let index = 0; index < 12; index++) await signIn(harness, { username: 'ada' });
+		harness.sandbox.sandbox.injectFault('session/delete', { kind: 'hang', delayMs: 150 }, 12);
+		const { fetch, counts } = countingFetch();
+		const services = harness.servicesWith({}, { fetch });
+		expect(await revokeOtherSessions(services, services.log, here.session)).toBe(12);
+		expect(counts.started).toBe(12);
+		expect(counts.peak).toBe(4);
+	});
+
+	test('when the 3 s wait is over, every retry stops instead of going on in the background', async () => {
+		const here = await signIn(harness, { username: 'ada' });
+		await signIn(harness, { username: 'ada' });
+		// Each attempt times out after 2 s and the budget would allow attempts at 0, 2, 4, 6 s...
+		harness.sandbox.sandbox.injectFault('session/delete', { kind: 'hang', delayMs: 2_500 }, 10);
+		const { fetch, counts } = countingFetch();
+		const services = harness.servicesWith(
+			{ TMDB_TIMEOUT_MS: '2000', TMDB_RETRY_BUDGET_MS: '20000' },
+			{ fetch }
+		);
+		await revokeOtherSessions(services, services.log, here.session);
+		await new Promise((resolve) => setTimeout(resolve, 2_500));
+		// ...but the wait ends at 3 s: the attempts at 0 and 2 s, and nothing after.
+		expect(counts.started).toBe(2);
+		expect(counts.inFlight).toBe(0);
+	});
+
+	test('signing in beyond SESSION_MAX_PER_USER ends the least recently used sessions, at TMDB too', async () => {
+		const services = harness.servicesWith({ SESSION_MAX_PER_USER: '3' });
+		const first = await signIn(harness, { username: 'ada', services });
+		const kept = [
+			await signIn(harness, { username: 'ada', services }),
+			await signIn(harness, { username: 'ada', services })
+		];
+		const grace = await signIn(harness, { username: 'grace', services });
+		kept.push(await signIn(harness, { username: 'ada', services }));
+
+		expect((await services.sessions.validateSessionToken(first.token)).session).toBeNull();
+		for (const session of kept) {
+			expect((await services.sessions.validateSessionToken(session.token)).session).not.toBeNull();
+		}
+		expect((await services.sessions.validateSessionToken(grace.token)).session).not.toBeNull();
+		const firstTmdbSession = tmdbSessionIdOf(first.session)!;
+		expect(harness.sandbox.sandbox.revokeSession(firstTmdbSession)).toBe(false);
 	});
 });

@@ -75,3 +75,29 @@ test('R5 a database restart: requests fail cleanly with 503, then work again wit
 	const crashes = app.output.filter((line) => /uncaught|unhandled rejection/i.test(line));
 	expect(crashes).toEqual([]);
 }, 90_000);
+
+test('R5 finding 5: during a database outage, sign-in answers 503 with a message, not a 500', async () => {
+	const browser = new BrowserSession(app.url);
+	const started = await browser.post('/auth/login', { returnTo: '/account' });
+	const requestToken = new URL(started.headers.get('location')!).pathname.split('/').pop()!;
+
+	await database!.stop();
+	database = undefined;
+	try {
+		const form = await new BrowserSession(app.url).post('/auth/login', { returnTo: '/' });
+		expect(form.status).toBe(503);
+		const page = await form.text();
+		expect(page).toContain('Sign in with TMDB');
+		expect(page).toContain('We cannot reach our database right now');
+
+		const callback = await browser.get(
+			`/auth/callback?request_token=${requestToken}&approved=true`
+		);
+		expect(callback.status).toBe(503);
+		expect(callback.headers.get('retry-after')).toBe('30');
+		expect(await callback.text()).toContain('We cannot reach our database right now');
+		expect(app.output.filter((line) => line.includes('unhandled error'))).toEqual([]);
+	} finally {
+		database = await startEmbeddedPostgres({ dataDir, port });
+	}
+}, 60_000);

@@ -124,7 +124,9 @@ describe('R1.5 finding 6: return paths are measured after normalisation', () => 
 		const started = await browser.post('/auth/login', { returnTo: `/${'é'.repeat(100)}` });
 		const requestToken = new URL(started.headers.get('location')!).pathname.split('/').pop()!;
 		stack.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'path' });
-		const callback = await browser.get(`/auth/callback?request_token=${requestToken}&approved=true`);
+		const callback = await browser.get(
+			`/auth/callback?request_token=${requestToken}&approved=true`
+		);
 		expect(callback.headers.get('location')).toBe(`/${'%C3%A9'.repeat(100)}`);
 	});
 });
@@ -144,7 +146,11 @@ describe('R1.5 finding 7: the handshake is never a return path, however it is sp
 describe('R7.4 finding 7: the framework’s own refusals are not logged as crashes', () => {
 	test.each([
 		['a body of the wrong type (415)', 'text/csv', 'x=1'],
-		['a body over the size limit (413)', 'application/x-www-form-urlencoded', 'x='.padEnd(600_000, 'a')],
+		[
+			'a body over the size limit (413)',
+			'application/x-www-form-urlencoded',
+			'x='.padEnd(600_000, 'a')
+		],
 		['a POST to an action the page lacks (404)', 'application/x-www-form-urlencoded', 'x=1']
 	])('%s answers 4xx and logs no error', async (_case, contentType, body) => {
 		const before = stack.app.output.length;
@@ -202,7 +208,8 @@ describe('finding 7: behind a proxy (ADDRESS_HEADER, XFF_DEPTH=2)', () => {
 	test('IPv6 clients are limited per /64, the block one client holds', async () => {
 		// Stay clear of a minute boundary, where the fixed window starts afresh.
 		const intoMinute = Date.now() % 60_000;
-		if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 61_000 - intoMinute));
+		if (intoMinute > 50_000)
+			await new Promise((resolve) => setTimeout(resolve, 61_000 - intoMinute));
 		const via = (address: string) => `${address}, 10.0.0.1`;
 		expect((await startFrom(via('2001:db8:1:2::1'))).status).toBe(303);
 		expect((await startFrom(via('2001:db8:1:2::ffff'))).status).toBe(303);

@@ -5,7 +5,7 @@
 import type { Sql } from '../db/client.ts';
 import { deleteRateLimitsBefore } from '../db/rate-limits.ts';
 import { deleteExpiredSessionBatch } from '../db/sessions.ts';
-import { RATE_LIMIT_WINDOW_MS } from '../rate-limit.ts';
+import { RATE_LIMIT_WINDOW_MS } from './rate-limit.ts';
 import type { Logger } from '../log.ts';
 
 /** "marquee cleanup": shared by every instance. */

@@ -1,6 +1,8 @@
 /**
  * The two cookies of sign-in (R6.1): the session cookie and the short-lived pending-login
- * cookie that binds a TMDB request token to the browser that asked for it (R6.5).
+ * cookie that binds a TMDB request token to the browser that asked for it (R6.5). The pending
+ * login is signed with a key only the server has: knowing a leaked request token is not enough
+ * to build a cookie that completes its sign-in.
  *
  * Both are HttpOnly, SameSite=Lax, Path=/, host-only (no Domain). Over https they are Secure and
  * carry the `__Host-` prefix, which browsers only accept with exactly those attributes. Plain
@@ -10,6 +12,8 @@
 import type { Cookies } from '@sveltejs/kit';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { signValue, verifySignedValue } from './secret-box.ts';
+import { MAX_RETURN_PATH_LENGTH } from './return-path.ts';
 
 export type CookieJar = Pick<Cookies, 'get' | 'set' | 'delete'>;
 
@@ -51,7 +55,7 @@ export type PendingLogin = { tokenHash: string; returnTo: string; expiresAt: Dat
 
 const pendingLoginSchema = z.object({
 	h: z.string().regex(/^[0-9a-f]{64}$/),
-	r: z.string().max(1024),
+	r: z.string().max(MAX_RETURN_PATH_LENGTH),
 	e: z.number().int().positive()
 });
 
@@ -62,28 +66,33 @@ export function hashRequestToken(requestToken: string): string {
 export function setPendingLoginCookie(
 	cookies: CookieJar,
 	secure: boolean,
+	keys: readonly Buffer[],
 	login: PendingLogin
 ): void {
-	const value = Buffer.from(
+	const payload = Buffer.from(
 		JSON.stringify({ h: login.tokenHash, r: login.returnTo, e: login.expiresAt.getTime() })
 	).toString('base64url');
+	const value = signValue(payload, keys);
 	cookies.set(cookieName(LOGIN_COOKIE, secure), value, {
 		...cookieOptions(secure),
 		expires: login.expiresAt
 	});
 }
 
-/** The pending login of this browser, or null when absent, expired, or not one of ours. */
+/** The pending login of this browser, or null when absent, expired, or not signed by us. */
 export function readPendingLoginCookie(
 	cookies: CookieJar,
 	secure: boolean,
+	keys: readonly Buffer[],
 	now: Date
 ): PendingLogin | null {
 	const raw = cookies.get(cookieName(LOGIN_COOKIE, secure));
-	if (!raw || raw.length > MAX_LOGIN_COOKIE_LENGTH || !/^[A-Za-z0-9_-]+$/.test(raw)) return null;
+	if (!raw || raw.length > MAX_LOGIN_COOKIE_LENGTH || !/^[A-Za-z0-9_.-]+$/.test(raw)) return null;
+	const payload = verifySignedValue(raw, keys);
+	if (payload === null) return null;
 	let decoded: unknown;
 	try {
-		decoded = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+		decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
 	} catch {
 		return null;
 	}

@@ -7,17 +7,7 @@ import { deleteSessionCookie, readSessionCookie, setSessionCookie } from './cook
 import { isTmdbCheckDue, revalidateTmdbSession } from './revalidation.ts';
 import { authServices } from './services.ts';
 import type { AuthServices } from './services.ts';
-import { isDatabaseOutage } from '../db/outage.ts';
-import { statusPage } from '../status-page.ts';
-
-export function databaseUnavailablePage(): Response {
-	return statusPage(
-		503,
-		'Marquee is unavailable',
-		'We cannot reach our database right now. Please try again in a minute.',
-		{ 'retry-after': '30' }
-	);
-}
+import { databaseUnavailable, isDatabaseOutage } from '../db/outage.ts';
 
 export function isSecureRequest(event: Pick<RequestEvent, 'url'>): boolean {
 	return event.url.protocol === 'https:';
@@ -33,8 +23,7 @@ export const handleAuth: Handle = async ({ event, resolve }) => {
 			validated = await services.sessions.validateSessionToken(token);
 		} catch (error) {
 			if (!isDatabaseOutage(error)) throw error;
-			event.locals.log.error({ event: 'database_unavailable', err: error }, 'database unavailable');
-			return databaseUnavailablePage();
+			return databaseUnavailable(event.locals.log, error);
 		}
 		const { session, user } = validated;
 		if (session) {

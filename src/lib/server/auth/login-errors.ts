@@ -14,6 +14,9 @@ export const LOGIN_ERROR_MESSAGES = {
 	unavailable: 'TMDB is not answering right now. Please try again in a minute.',
 	rate_limited: 'TMDB is busy right now. Please wait a few seconds and try again.',
 	not_configured: 'Signing in with TMDB is not available right now. Please try again later.',
+	too_many_attempts:
+		'Too many sign-in attempts from your network. Please wait a minute and try again.',
+	database_unavailable: 'We cannot reach our database right now. Please try again in a minute.',
 	failed: 'Something went wrong while signing you in. Please try again.'
 } as const;
 

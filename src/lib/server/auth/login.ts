@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
+import { isDatabaseOutage } from '../db/outage.ts';
 import { deleteSessionById } from '../db/sessions.ts';
 import { upsertTmdbUser } from '../db/users.ts';
 import type { Sql } from '../db/client.ts';
@@ -23,7 +24,7 @@ import { safeReturnPath } from './return-path.ts';
 import type { AuthServices } from './services.ts';
 import { sessionLogId } from './session-token.ts';
 import { tmdbSessionIdOf } from './sessions.ts';
-import { endTmdbSessionQuietly } from './tmdb-sessions.ts';
+import { endTmdbSessionsQuietly } from './sign-out.ts';
 import type { AppSession } from './types.ts';
 
 export type LoginContext = {
@@ -64,7 +65,7 @@ export async function startTmdbLogin(
 	} catch (error) {
 		throw loginFailure(context.log, 'sign-in could not start', error);
 	}
-	setPendingLoginCookie(context.cookies, context.secure, {
+	setPendingLoginCookie(context.cookies, context.secure, services.config.session.encryptionKeys, {
 		tokenHash: hashRequestToken(token.requestToken),
 		returnTo,
 		expiresAt: token.expiresAt
@@ -85,32 +86,31 @@ export async function completeTmdbLogin(
 	params: URLSearchParams
 ): Promise<CompletedLogin> {
 	const { log } = context;
-	const pending = readPendingLoginCookie(context.cookies, context.secure, new Date());
+	const pending = readPendingLoginCookie(
+		context.cookies,
+		context.secure,
+		services.config.session.encryptionKeys,
+		new Date()
+	);
 	if (!pending && context.currentSession) return { kind: 'already_signed_in', returnTo: '/' };
 
 	const tokens = params.getAll('request_token');
 	const denied = params.getAll('denied');
 	const approved = params.getAll('approved');
+	const requestToken =
+		tokens.length === 1 && REQUEST_TOKEN_PATTERN.test(tokens[0]!) ? tokens[0]! : null;
 	// TMDB's denial also carries the token, so look at the verdict first.
-	if (denied.length > 0 && approved.length === 0) {
-		if (pending) deletePendingLoginCookie(context.cookies, context.secure);
-		log.info({ event: 'sign_in_denied' }, 'sign-in denied at TMDB');
-		throw new LoginError('denied');
-	}
-	const requestToken = tokens[0];
+	const isDenial = denied.length > 0 && approved.length === 0;
 	if (
-		tokens.length !== 1 ||
-		approved.length !== 1 ||
-		approved[0] !== 'true' ||
-		denied.length > 0 ||
-		!requestToken ||
-		!REQUEST_TOKEN_PATTERN.test(requestToken)
+		!isDenial &&
+		(!requestToken || approved.length !== 1 || approved[0] !== 'true' || denied.length > 0)
 	) {
 		log.warn({ event: 'sign_in_failed', reason: 'malformed_callback' }, 'malformed callback');
 		throw new LoginError('invalid_callback');
 	}
-	if (!pending || !pendingLoginMatches(pending, requestToken)) {
-		// Login CSRF: a callback this browser did not start. Keep any real pending sign-in intact.
+	// Only a callback naming this browser's pending token may approve or cancel it: anyone can
+	// send a browser to /auth/callback. Anything else leaves a real pending sign-in intact.
+	if (!pending || !requestToken || !pendingLoginMatches(pending, requestToken)) {
 		log.warn(
 			{ event: 'sign_in_failed', reason: pending ? 'token_mismatch' : 'no_pending_login' },
 			'callback not bound to this browser'
@@ -119,6 +119,10 @@ export async function completeTmdbLogin(
 	}
 	// The token is spent from here on, whatever happens next.
 	deletePendingLoginCookie(context.cookies, context.secure);
+	if (isDenial) {
+		log.info({ event: 'sign_in_denied' }, 'sign-in denied at TMDB');
+		throw new LoginError('denied');
+	}
 
 	let tmdbSessionId: string;
 	try {
@@ -129,15 +133,25 @@ export async function completeTmdbLogin(
 
 	try {
 		const account = await services.tmdb.getAccount(tmdbSessionId);
-		const { token, session } = await services.sql.begin(async (tx) => {
+		const { token, session, ended } = await services.sql.begin(async (tx) => {
 			// A transaction runs queries like the pool; postgres.js only types it without pool methods.
 			const sql = tx as unknown as Sql;
 			const userId = await upsertTmdbUser(sql, account, new Date());
 			if (context.currentSession) await deleteSessionById(sql, context.currentSession.id);
-			return services.sessions.createSession(sql, userId, tmdbSessionId, context.userAgent);
+			const created = await services.sessions.createSession(
+				sql,
+				userId,
+				tmdbSessionId,
+				context.userAgent
+			);
+			return { ...created, ended: await services.sessions.endSessionsBeyondCap(sql, userId) };
 		});
 		const replaced = context.currentSession && tmdbSessionIdOf(context.currentSession);
-		if (replaced) await endTmdbSessionQuietly(services, replaced, log);
+		if (replaced) ended.push(replaced);
+		if (ended.length > 0) {
+			log.info({ event: 'sessions_ended_on_sign_in', count: ended.length }, 'older sessions ended');
+			await endTmdbSessionsQuietly(services, ended, log);
+		}
 		log.info(
 			{ event: 'sign_in_completed', session: sessionLogId(session.id), tmdbAccountId: account.id },
 			'signed in'
@@ -145,13 +159,14 @@ export async function completeTmdbLogin(
 		return { kind: 'signed_in', token, session, returnTo: safeReturnPath(pending.returnTo) };
 	} catch (error) {
 		// Our side failed after TMDB made a session: end it there, so nothing is left behind.
-		await endTmdbSessionQuietly(services, tmdbSessionId, log);
+		await endTmdbSessionsQuietly(services, [tmdbSessionId], log);
 		throw loginFailure(log, 'sign-in could not be completed', error);
 	}
 }
 
-function loginFailure(log: Logger, message: string, error: unknown): LoginError {
-	if (error instanceof LoginError) return error;
+/** A LoginError for the person; a database outage passes through for the caller's 503. */
+function loginFailure(log: Logger, message: string, error: unknown): unknown {
+	if (error instanceof LoginError || isDatabaseOutage(error)) return error;
 	if (isTmdbError(error)) {
 		log.warn(
 			{

@@ -2,12 +2,16 @@
  * Return paths after sign-in (R1.5, R6.5): only a same-origin path that starts with exactly one
  * `/`. Everything else, including encoded and control-character variants, becomes `/`.
  */
-const MAX_RETURN_PATH_LENGTH = 1024;
+/** Of the normalised path: what the pending-login cookie carries and its reader accepts. */
+export const MAX_RETURN_PATH_LENGTH = 1024;
+/** Of the raw input, only to bound the work; normalising can grow a path up to 9 times. */
+const MAX_CANDIDATE_LENGTH = 8 * MAX_RETURN_PATH_LENGTH;
 const SAFE_BASE = 'http://marquee.invalid';
+const HANDSHAKE_PATH = /^\/auth\/(callback|login|logout)(\/|$)/;
 
 export function safeReturnPath(candidate: unknown): string {
 	if (typeof candidate !== 'string' || candidate.length === 0) return '/';
-	if (candidate.length > MAX_RETURN_PATH_LENGTH) return '/';
+	if (candidate.length > MAX_CANDIDATE_LENGTH) return '/';
 	// Control characters (tabs and newlines are dropped by URL parsers), backslashes (read as `/`)
 	// and any `%` encoding of them are refused outright rather than cleaned up.
 	// eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -25,7 +29,16 @@ export function safeReturnPath(candidate: unknown): string {
 	const path = parsed.pathname + parsed.search + parsed.hash;
 	// Dot segments can normalise into a protocol-relative path: `/.//evil.example` → `//evil.example`.
 	if (path.startsWith('//')) return '/';
-	// Never send someone back into the sign-in handshake itself.
-	if (/^\/auth\/(callback|login|logout)(\/|$|\?)/.test(path)) return '/';
+	if (path.length > MAX_RETURN_PATH_LENGTH) return '/';
+	// Never send someone back into the sign-in handshake itself, however its path is spelt.
+	if (HANDSHAKE_PATH.test(decodedPath(parsed.pathname))) return '/';
 	return path;
+}
+
+function decodedPath(pathname: string): string {
+	try {
+		return decodeURIComponent(pathname);
+	} catch {
+		return pathname;
+	}
 }

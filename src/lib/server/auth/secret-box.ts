@@ -5,7 +5,15 @@
  *
  * Format: `v1.<key id>.<nonce>.<ciphertext><tag>` with base64url parts.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import {
+	createCipheriv,
+	createDecipheriv,
+	createHash,
+	createHmac,
+	hkdfSync,
+	randomBytes,
+	timingSafeEqual
+} from 'node:crypto';
 
 const VERSION = 'v1';
 const NONCE_BYTES = 12;
@@ -47,4 +55,44 @@ export function decryptSecret(sealedValue: string, keys: readonly Buffer[]): str
 	} catch {
 		return null;
 	}
+}
+
+/**
+ * MACs for values the browser holds but must not be able to forge (the pending-login cookie).
+ * The MAC key is derived from each encryption key with HKDF, so one configured secret serves
+ * both purposes without one key ever doing two jobs, and rotation works the same way: the first
+ * key signs, every configured key verifies.
+ */
+const macKeys = new WeakMap<Buffer, Buffer>();
+
+function macKeyOf(key: Buffer): Buffer {
+	let derived = macKeys.get(key);
+	if (!derived) {
+		derived = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'marquee cookie mac v1', 32));
+		macKeys.set(key, derived);
+	}
+	return derived;
+}
+
+const macOf = (value: string, key: Buffer) =>
+	createHmac('sha256', macKeyOf(key)).update(value).digest('base64url');
+
+/** `<value>.<mac>`; the value must not contain a dot (base64url never does). */
+export function signValue(value: string, keys: readonly Buffer[]): string {
+	const key = keys[0];
+	if (!key) throw new Error('No encryption key configured');
+	return `${value}.${macOf(value, key)}`;
+}
+
+/** The value when some configured key signed it, otherwise null. */
+export function verifySignedValue(signed: string, keys: readonly Buffer[]): string | null {
+	const [value, macText, ...rest] = signed.split('.');
+	if (!value || !macText || rest.length > 0) return null;
+	// Compared as text: base64url decoding ignores trailing bits, so two spellings decode alike.
+	const mac = Buffer.from(macText);
+	const valid = keys.some((key) => {
+		const expected = Buffer.from(macOf(value, key));
+		return mac.length === expected.length && timingSafeEqual(mac, expected);
+	});
+	return valid ? value : null;
 }

@@ -6,6 +6,7 @@ import type { Sql } from '../db/client.ts';
 import {
 	deleteOtherUserSessions,
 	deleteUserSession,
+	deleteUserSessionsBeyond,
 	listActiveUserSessions,
 	touchSessionLastSeen,
 	type SessionListing
@@ -27,6 +28,7 @@ export type SessionOptions = {
 	encryptionKeys: readonly Buffer[];
 	idleDays: number;
 	maxDays: number;
+	maxPerUser: number;
 };
 
 export type ValidatedSession =
@@ -176,6 +178,15 @@ export function createSessionManager(sql: Sql, options: SessionOptions) {
 		): Promise<{ tmdbSessionId: string | null } | null> {
 			const deleted = await deleteUserSession(sql, userId, sessionId);
 			return deleted && { tmdbSessionId: openSecret(deleted.tmdbSessionId) };
+		},
+
+		/**
+		 * Ends the person's least recently used sessions beyond the cap, in the transaction that
+		 * starts a new one; returns the TMDB session ids that ended with them.
+		 */
+		async endSessionsBeyondCap(tx: Sql, userId: string): Promise<string[]> {
+			const sealed = await deleteUserSessionsBeyond(tx, userId, options.maxPerUser);
+			return sealed.map(openSecret).filter((value): value is string => value !== null);
 		},
 
 		/** "Sign out everywhere else": returns the TMDB session ids that ended with them. */

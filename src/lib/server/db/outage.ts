@@ -3,6 +3,8 @@
  * requests can answer 503 and recover by themselves once PostgreSQL is back: postgres.js
  * reconnects on the next query.
  */
+import type { Logger } from '../log.ts';
+import { statusPage } from '../status-page.ts';
 const OUTAGE_CODES = new Set([
 	'ECONNREFUSED',
 	'ECONNRESET',
@@ -27,4 +29,15 @@ export function isDatabaseOutage(error: unknown): boolean {
 	if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
 	const errors = (error as { errors?: unknown }).errors;
 	return Array.isArray(errors) && errors.some(isDatabaseOutage);
+}
+
+/** The answer to a request that needs the database while it is away: 503, try again soon. */
+export function databaseUnavailable(log: Logger, error: unknown): Response {
+	log.error({ event: 'database_unavailable', err: error }, 'database unavailable');
+	return statusPage(
+		503,
+		'Marquee is unavailable',
+		'We cannot reach our database right now. Please try again in a minute.',
+		{ 'retry-after': '30' }
+	);
 }

@@ -54,6 +54,24 @@ export async function deleteOtherUserSessions(
 }
 
 /**
+ * Keeps the person's `keep` most recently used sessions and deletes the rest; returns the
+ * deleted sessions' sealed TMDB ids.
+ */
+export async function deleteUserSessionsBeyond(
+	sql: Sql,
+	userId: string,
+	keep: number
+): Promise<string[]> {
+	const rows = await sql<{ tmdbSessionId: string }[]>`
+		DELETE FROM auth_sessions WHERE id IN (
+			SELECT id FROM auth_sessions WHERE user_id = ${userId}
+			ORDER BY last_seen_at DESC, created_at DESC OFFSET ${keep}
+		)
+		RETURNING tmdb_session_id AS "tmdbSessionId"`;
+	return rows.map((row) => row.tmdbSessionId);
+}
+
+/**
  * Claims the periodic TMDB check of a session: only the first caller after `dueBefore` gets the
  * row back, so concurrent requests and instances check a session once per period.
  */

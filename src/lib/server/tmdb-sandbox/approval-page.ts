@@ -261,8 +261,10 @@ ${body}
 		headers: {
 			'content-type': 'text/html;charset=utf-8',
 			'cache-control': 'no-store',
-			// The request token is in this page's URL: keep it out of Referer headers.
-			'referrer-policy': 'no-referrer',
+			// The request token is in this page's URL: keep it out of Referer headers sent to other
+			// origins. Not no-referrer: with it browsers post the form with `Origin: null`, which
+			// the app's origin check refuses when the sandbox is served in-app.
+			'referrer-policy': 'same-origin',
 			'x-frame-options': 'DENY',
 			'content-security-policy':
 				"default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'"

@@ -46,8 +46,11 @@ export type TmdbClient = {
 	createRequestToken(): Promise<{ requestToken: string; expiresAt: Date }>;
 	/** Exchanges an approved request token for a TMDB session id. */
 	createSession(requestToken: string): Promise<string>;
-	/** Resolves also when TMDB no longer knows the session: either way it is gone. */
-	deleteSession(sessionId: string): Promise<void>;
+	/**
+	 * Resolves also when TMDB no longer knows the session: either way it is gone. `signal` ends
+	 * the call, retries included, when the caller stops waiting.
+	 */
+	deleteSession(sessionId: string, options?: { signal?: AbortSignal }): Promise<void>;
 	getAccount(sessionId: string): Promise<TmdbAccount>;
 	/** Resolves when TMDB accepts the configured API key or read access token. */
 	checkCredential(): Promise<void>;
@@ -94,6 +97,8 @@ type CallSpec<T> = {
 	query?: Record<string, string>;
 	body?: Record<string, string>;
 	schema: z.ZodType<T>;
+	/** The caller's: once aborted, no attempt and no wait goes on. */
+	signal?: AbortSignal;
 };
 
 type AttemptFailure = { error: TmdbError; provablyNotProcessed: boolean };
@@ -106,6 +111,13 @@ const TRANSIENT_KINDS: ReadonlySet<TmdbErrorKind> = new Set([
 	'rate_limited',
 	'unavailable'
 ]);
+
+function cancelled(spec: CallSpec<unknown>): TmdbError {
+	return new TmdbError({
+		kind: 'timeout',
+		message: `TMDB ${spec.method} ${spec.path}: the caller stopped waiting`
+	});
+}
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -149,7 +161,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 				method: spec.method,
 				query: { ...credentialQuery, ...spec.query },
 				body: spec.body,
-				signal: controller.signal
+				signal: spec.signal ? AbortSignal.any([controller.signal, spec.signal]) : controller.signal
 			});
 			return interpretResponse(
 				spec,
@@ -161,6 +173,8 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 		} catch (error) {
 			// The caught error's message holds the full URL with api_key and session_id, so only its
 			// system code is kept: never attach it as `cause` or log it.
+			if (spec.signal?.aborted)
+				return { ok: false, provablyNotProcessed: false, error: cancelled(spec) };
 			if (timedOut) {
 				return {
 					ok: false,
@@ -192,7 +206,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 		attempt: number,
 		deadline: number
 	): number | null {
-		if (!TRANSIENT_KINDS.has(failure.error.kind)) return null;
+		if (!TRANSIENT_KINDS.has(failure.error.kind) || spec.signal?.aborted) return null;
 		if (spec.retry === 'only_if_not_processed' && !failure.provablyNotProcessed) return null;
 		if (attempt >= maxAttempts) return null;
 		const retryAfter = failure.error.retryAfterSeconds;
@@ -232,8 +246,21 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 				delay === null ? 'TMDB call failed' : 'TMDB call failed; retrying'
 			);
 			if (delay === null) throw error;
-			await sleep(delay);
+			await sleepUnlessAborted(delay, spec.signal);
+			if (spec.signal?.aborted) throw cancelled(spec);
 		}
+	}
+
+	function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+		if (!signal) return sleep(ms);
+		return new Promise<void>((resolve) => {
+			const done = () => {
+				signal.removeEventListener('abort', done);
+				resolve();
+			};
+			signal.addEventListener('abort', done, { once: true });
+			void sleep(ms).then(done);
+		});
 	}
 
 	return {
@@ -266,7 +293,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			return body.session_id;
 		},
 
-		async deleteSession(sessionId) {
+		async deleteSession(sessionId, { signal } = {}) {
 			try {
 				await call({
 					method: 'DELETE',
@@ -274,7 +301,8 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 					scope: 'session',
 					retry: 'transient_failures',
 					body: { session_id: sessionId },
-					schema: deleteSessionResponseSchema
+					schema: deleteSessionResponseSchema,
+					signal
 				});
 			} catch (error) {
 				// Unknown to TMDB means already deleted or revoked: what the caller wanted. This also

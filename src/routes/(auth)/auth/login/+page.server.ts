@@ -1,6 +1,11 @@
-import { isLoginErrorCode, LOGIN_ERROR_MESSAGES } from '$lib/server/auth/login-errors';
+import {
+	isLoginErrorCode,
+	LOGIN_ERROR_MESSAGES,
+	type LoginErrorCode
+} from '$lib/server/auth/login-errors';
 import { LoginError, startTmdbLogin } from '$lib/server/auth/login';
-import { limitSignInAttempts } from '$lib/server/auth/rate-limit-sign-in';
+import { limitSignInAttempts } from '$lib/server/auth/rate-limit';
+import { isDatabaseOutage } from '$lib/server/db/outage';
 import { loginContextOf } from '$lib/server/auth/request-context';
 import { safeReturnPath } from '$lib/server/auth/return-path';
 import { authServices } from '$lib/server/auth/services';
@@ -30,35 +35,39 @@ export const load: PageServerLoad = ({ locals, url }) => {
 
 const startForm = z.object({ returnTo: z.string().max(2048).optional() });
 
-const TOO_MANY_ATTEMPTS =
-	'Too many sign-in attempts from your network. Please wait a minute and try again.';
-
-const STATUS_FOR_ERROR = { rate_limited: 429, unavailable: 503, not_configured: 503 } as const;
+const STATUS_FOR_ERROR: Partial<Record<LoginErrorCode, number>> = {
+	too_many_attempts: 429,
+	rate_limited: 429,
+	unavailable: 503,
+	not_configured: 503,
+	database_unavailable: 503
+};
 
 export const actions: Actions = {
 	default: async (event) => {
 		const services = authServices();
 		const form = startForm.safeParse(Object.fromEntries(await event.request.formData()));
 		const returnTo = form.success ? form.data.returnTo : undefined;
-		const verdict = await limitSignInAttempts(services, event, 'sign_in');
-		if (!verdict.allowed) {
-			return fail(429, {
-				returnTo: safeReturnPath(returnTo),
-				error: { code: 'too_many_attempts', message: TOO_MANY_ATTEMPTS, errorId: null }
-			});
-		}
 		let approvalUrl: string;
 		try {
+			const verdict = await limitSignInAttempts(services, event, 'sign_in');
+			if (!verdict.allowed) throw new LoginError('too_many_attempts');
 			approvalUrl = await startTmdbLogin(services, loginContextOf(services, event), returnTo);
 		} catch (error) {
-			if (!(error instanceof LoginError)) throw error;
-			const status = STATUS_FOR_ERROR[error.code as keyof typeof STATUS_FOR_ERROR] ?? 500;
-			return fail(status, {
+			if (isDatabaseOutage(error)) {
+				event.locals.log.error(
+					{ event: 'database_unavailable', err: error },
+					'database unavailable'
+				);
+			}
+			const failure = isDatabaseOutage(error) ? new LoginError('database_unavailable') : error;
+			if (!(failure instanceof LoginError)) throw error;
+			return fail(STATUS_FOR_ERROR[failure.code] ?? 500, {
 				returnTo: safeReturnPath(returnTo),
 				error: {
-					code: error.code,
-					message: LOGIN_ERROR_MESSAGES[error.code],
-					errorId: error.errorId ?? null
+					code: failure.code,
+					message: LOGIN_ERROR_MESSAGES[failure.code],
+					errorId: failure.errorId ?? null
 				}
 			});
 		}

@@ -14,6 +14,11 @@ const forwardToSandbox: RequestHandler = async ({ request, params, url }) => {
 	if (!config.tmdb.sandbox || params.path.startsWith('3/') || params.path === '3') {
 		error(404, 'Not found');
 	}
+	// Real TMDB sends the browser to any redirect_to; the app's own sandbox only back to the app.
+	const redirectTo = url.searchParams.get('redirect_to');
+	if (redirectTo !== null && !pointsInto(redirectTo, config.origin ?? url.origin)) {
+		error(400, 'The sandbox only sends you back to this app.');
+	}
 	// The sandbox's paths are relative to its mount, as on the standalone server.
 	const target = new URL(url);
 	target.pathname = url.pathname.slice(APP_SANDBOX_BASE_PATH.length) || '/';
@@ -31,3 +36,7 @@ const forwardToSandbox: RequestHandler = async ({ request, params, url }) => {
 export const GET = forwardToSandbox;
 export const POST = forwardToSandbox;
 export const DELETE = forwardToSandbox;
+
+function pointsInto(target: string, origin: string): boolean {
+	return URL.canParse(target, origin) && new URL(target, origin).origin === origin;
+}
