@@ -1,6 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
 import { existsSync } from 'node:fs';
-import { APP_URL } from './ports.ts';
+import { APP_URL, IN_APP_SANDBOX_URL } from './ports.ts';
 
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
@@ -19,6 +19,7 @@ const launchOptions = existsSync(DEBIAN_CHROMIUM)
 	: {};
 
 const FAULT_TESTS = /tmdb-trouble\.test\.ts$/;
+const IN_APP_SANDBOX_TESTS = /in-app-sandbox\.test\.ts$/;
 const jsOn = { ...devices['Desktop Chrome'], javaScriptEnabled: true };
 const jsOff = { ...devices['Desktop Chrome'], javaScriptEnabled: false };
 
@@ -39,8 +40,19 @@ export default defineConfig({
 	// shared TMDB sandbox run last and one at a time (a fault hits whichever call comes next, so it
 	// must not meet another test's sign-in): their projects wait for the others to finish.
 	projects: [
-		{ name: 'js-on', testIgnore: FAULT_TESTS, use: { ...jsOn } },
-		{ name: 'js-off', testIgnore: FAULT_TESTS, use: { ...jsOff } },
+		{ name: 'js-on', testIgnore: [FAULT_TESTS, IN_APP_SANDBOX_TESTS], use: { ...jsOn } },
+		{ name: 'js-off', testIgnore: [FAULT_TESTS, IN_APP_SANDBOX_TESTS], use: { ...jsOff } },
+		// The built server in sandbox mode, where the approval page is on the app's own origin.
+		{
+			name: 'in-app-sandbox-js-on',
+			testMatch: IN_APP_SANDBOX_TESTS,
+			use: { ...jsOn, baseURL: IN_APP_SANDBOX_URL }
+		},
+		{
+			name: 'in-app-sandbox-js-off',
+			testMatch: IN_APP_SANDBOX_TESTS,
+			use: { ...jsOff, baseURL: IN_APP_SANDBOX_URL }
+		},
 		{
 			name: 'js-on-faults',
 			testMatch: FAULT_TESTS,
@@ -54,13 +66,15 @@ export default defineConfig({
 			use: { ...jsOff }
 		}
 	],
-	webServer: {
-		command: 'npx tsx tests/e2e/serve.ts',
+	webServer: [
+		{ command: 'npx tsx tests/e2e/serve.ts', url: `${APP_URL}/` },
+		{ command: 'npx tsx tests/e2e/serve.ts in-app-sandbox', url: `${IN_APP_SANDBOX_URL}/` }
+	].map((server) => ({
+		...server,
 		cwd: '../..',
-		url: `${APP_URL}/`,
 		timeout: 120_000,
 		reuseExistingServer: false,
-		stdout: 'pipe',
-		stderr: 'pipe'
-	}
+		stdout: 'pipe' as const,
+		stderr: 'pipe' as const
+	}))
 });

@@ -5,3 +5,6 @@ export const APP_URL = `http://127.0.0.1:${APP_PORT}`;
 export const SANDBOX_URL = `http://127.0.0.1:${SANDBOX_PORT}`;
 /** The API key the app under test uses; only the sandbox accepts it. */
 export const E2E_TMDB_API_KEY = 'e2e0000000000000000000000000000000000key';
+/** The second app of the suite: the built server in sandbox mode, TMDB played by its in-app sandbox. */
+export const IN_APP_SANDBOX_PORT = Number(process.env.E2E_IN_APP_SANDBOX_PORT ?? APP_PORT + 2);
+export const IN_APP_SANDBOX_URL = `http://127.0.0.1:${IN_APP_SANDBOX_PORT}`;

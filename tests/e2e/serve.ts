@@ -3,32 +3,52 @@
  * NODE_ENV=production, a fresh database (TEST_DATABASE_URL's server, or the embedded one) and
  * the standalone TMDB sandbox on a loopback port standing in for TMDB, so tests can inject
  * faults through its control API. Playwright starts and stops this script.
+ *
+ * With the argument `in-app-sandbox` it serves the built app in sandbox mode instead
+ * (TMDB_SANDBOX=true, no TMDB credential): TMDB is the app's own in-app sandbox, on the app's
+ * origin, as a new user meets it.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { startSandboxServer } from '../../src/lib/server/tmdb-sandbox/server.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { APP_PORT, APP_URL, E2E_TMDB_API_KEY, SANDBOX_PORT, SANDBOX_URL } from './ports.ts';
+import {
+	APP_PORT,
+	APP_URL,
+	E2E_TMDB_API_KEY,
+	IN_APP_SANDBOX_PORT,
+	IN_APP_SANDBOX_URL,
+	SANDBOX_PORT,
+	SANDBOX_URL
+} from './ports.ts';
 
+const inAppSandbox = process.argv[2] === 'in-app-sandbox';
 const database = await createTestDatabase({ migrated: false });
-const sandbox = await startSandboxServer({ port: SANDBOX_PORT, credentials: [E2E_TMDB_API_KEY] });
+const sandbox = inAppSandbox
+	? null
+	: await startSandboxServer({ port: SANDBOX_PORT, credentials: [E2E_TMDB_API_KEY] });
+const tmdbEnv = inAppSandbox
+	? { TMDB_SANDBOX: 'true' }
+	: {
+			TMDB_API_KEY: E2E_TMDB_API_KEY,
+			TMDB_API_URL: SANDBOX_URL,
+			TMDB_WEB_URL: SANDBOX_URL,
+			TMDB_IMAGE_URL: `${SANDBOX_URL}/t/p`
+		};
 
 const app = spawn(process.execPath, ['build'], {
 	stdio: ['ignore', 'inherit', 'inherit'],
 	env: {
 		...process.env,
 		NODE_ENV: 'production',
-		PORT: String(APP_PORT),
+		PORT: String(inAppSandbox ? IN_APP_SANDBOX_PORT : APP_PORT),
 		HOST: '127.0.0.1',
-		ORIGIN: APP_URL,
+		ORIGIN: inAppSandbox ? IN_APP_SANDBOX_URL : APP_URL,
 		DATABASE_URL: database.url,
 		// The embedded PostgreSQL serves one connection at a time.
 		DATABASE_POOL_SIZE: database.embedded ? '1' : '10',
 		SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
-		TMDB_API_KEY: E2E_TMDB_API_KEY,
-		TMDB_API_URL: SANDBOX_URL,
-		TMDB_WEB_URL: SANDBOX_URL,
-		TMDB_IMAGE_URL: `${SANDBOX_URL}/t/p`,
+		...tmdbEnv,
 		// Short enough that fault tests do not wait long, long enough for a loaded CI machine.
 		TMDB_TIMEOUT_MS: '2000',
 		TMDB_RETRY_BUDGET_MS: '4000',
@@ -44,7 +64,7 @@ async function stop(code: number): Promise<void> {
 	stopping = true;
 	app.kill('SIGTERM');
 	await new Promise((resolve) => app.once('exit', resolve));
-	await sandbox.stop();
+	await sandbox?.stop();
 	await database.drop();
 	process.exit(code);
 }
