@@ -39,31 +39,35 @@ function run(
 	seconds: number,
 	until?: Promise<unknown>
 ): Promise<Result> {
-	const instance = autocannon({
-		url: `${server.origin}/`,
-		connections: options.connections,
-		duration: seconds,
-		timeout: 10,
-		requests: [
+	return new Promise((resolve, reject) => {
+		const instance = autocannon(
 			{
-				method: 'GET',
-				path: '/',
-				setupRequest: (request) => {
-					const token = options.nextToken();
-					const headers = { ...request.headers, accept: 'text/html' };
-					return {
-						...request,
-						headers: token ? { ...headers, cookie: `${SESSION_COOKIE}=${token}` } : headers
-					};
-				}
-			}
-		]
+				url: `${server.origin}/`,
+				connections: options.connections,
+				duration: seconds,
+				timeout: 10,
+				requests: [
+					{
+						method: 'GET',
+						path: '/',
+						setupRequest: (request) => {
+							const token = options.nextToken();
+							const headers = { ...request.headers, accept: 'text/html' };
+							return {
+								...request,
+								headers: token ? { ...headers, cookie: `${SESSION_COOKIE}=${token}` } : headers
+							};
+						}
+					}
+				]
+			},
+			(error, result) => (error ? reject(error as Error) : resolve(result))
+		);
+		void until?.then(
+			() => instance.stop(),
+			() => instance.stop()
+		);
 	});
-	void until?.then(
-		() => instance.stop(),
-		() => instance.stop()
-	);
-	return Promise.resolve(instance);
 }
 
 export async function measureLoad(server: AppServer, options: LoadOptions): Promise<LoadResult> {
