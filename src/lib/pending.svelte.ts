@@ -1,0 +1,43 @@
+import type { SubmitFunction } from '@sveltejs/kit';
+
+/** What `use:enhance` hands the callback that runs once the server has answered. */
+type AfterSubmit = Exclude<Awaited<ReturnType<SubmitFunction>>, void>;
+export type SubmitResult = Parameters<AfterSubmit>[0];
+
+/**
+ * The pending state of a page's forms, for `use:enhance={pending.submit(key)}`: while one form
+ * submits, `pending.is(key)` is true (its button says so and is disabled), and no form sharing
+ * this state submits a second time.
+ */
+export class PendingForms<Key extends string = string> {
+	#submitting: Key | null = $state(null);
+
+	/** Whether the form `key` is submitting. */
+	is(key: Key): boolean {
+		return this.#submitting === key;
+	}
+
+	/** Makes every form usable again. */
+	end(): void {
+		this.#submitting = null;
+	}
+
+	/**
+	 * By default the form stays pending until `update()` (applying the result, following a
+	 * redirect) settles. With `settle`, that callback handles the answer and calls `end()` itself.
+	 */
+	submit(key: Key, settle?: (answer: SubmitResult) => Promise<void>): SubmitFunction {
+		return ({ cancel }) => {
+			if (this.#submitting !== null) return cancel();
+			this.#submitting = key;
+			if (settle) return settle;
+			return async ({ update }) => {
+				try {
+					await update();
+				} finally {
+					this.end();
+				}
+			};
+		};
+	}
+}
