@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { startSandboxServer } from '../../src/lib/server/tmdb-sandbox/server.ts';
+import { startSandboxServer } from '../support/tmdb-sandbox/server.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import {
 	APP_PORT,

@@ -5,10 +5,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import {
-	startSandboxServer,
-	type SandboxServer
-} from '../../src/lib/server/tmdb-sandbox/server.ts';
+import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
 
 const API_KEY = 'control-api-test-key';
 
@@ -144,15 +141,7 @@ describe('CLI', () => {
 	test('starts the server on the given port and prints its URL', async () => {
 		const child = spawn(
 			process.execPath,
-			[
-				'--import',
-				'tsx',
-				'src/lib/server/tmdb-sandbox/cli.ts',
-				'--port',
-				'0',
-				'--api-key',
-				API_KEY
-			],
+			['--import', 'tsx', 'tests/support/tmdb-sandbox/cli.ts', '--port', '0', '--api-key', API_KEY],
 			{ cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] }
 		);
 		try {

@@ -2,10 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createLogger } from '../../src/lib/server/log.ts';
 import { createTmdbClient, type TmdbClient } from '../../src/lib/server/tmdb/client.ts';
 import { TmdbError } from '../../src/lib/server/tmdb/errors.ts';
-import {
-	startSandboxServer,
-	type SandboxServer
-} from '../../src/lib/server/tmdb-sandbox/server.ts';
+import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
 
 const API_KEY = 'approval-flow-test-key';
 const CALLBACK = 'http://127.0.0.1:5173/auth/callback';

@@ -7,11 +7,8 @@ import {
 	type TmdbClientOptions
 } from '../../src/lib/server/tmdb/client.ts';
 import { TmdbError, type TmdbErrorKind } from '../../src/lib/server/tmdb/errors.ts';
-import type { SandboxEndpoint } from '../../src/lib/server/tmdb-sandbox/faults.ts';
-import {
-	startSandboxServer,
-	type SandboxServer
-} from '../../src/lib/server/tmdb-sandbox/server.ts';
+import type { FaultTarget as SandboxEndpoint } from '../support/tmdb-sandbox/faults.ts';
+import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
 
 const API_KEY = 'integration-test-api-key-0123456789';
 const BEARER = 'eyJhbGciOiJIUzI1NiJ9.integration-read-token.signature';

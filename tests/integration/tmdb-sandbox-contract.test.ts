@@ -11,11 +11,11 @@ import {
 	requestTokenResponseSchema,
 	sessionResponseSchema
 } from '../../src/lib/server/tmdb/schemas.ts';
-import type { SandboxEndpoint, SandboxFault } from '../../src/lib/server/tmdb-sandbox/faults.ts';
-import {
-	startSandboxServer,
-	type SandboxServer
-} from '../../src/lib/server/tmdb-sandbox/server.ts';
+import type {
+	FaultTarget as SandboxEndpoint,
+	SandboxFault
+} from '../support/tmdb-sandbox/faults.ts';
+import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
 
 const API_KEY = 'contract-test-key';
 

@@ -32,8 +32,10 @@ describe('R7.1 configuration', () => {
 		expect(config.tmdb.sandbox).toBe(true);
 		expect(config.databaseUrl).toBeUndefined();
 		expect(config.tmdb.credential).toEqual({ kind: 'api_key', apiKey: SANDBOX_API_KEY });
-		expect(config.tmdb.apiUrl).toBe('https://api.themoviedb.org');
-		expect(config.tmdb.webUrl).toBe('https://www.themoviedb.org');
+		// TMDB's pages are the in-app sandbox's; its API is answered in-process, never over HTTP.
+		expect(config.tmdb.webUrl).toBe('/sandbox/tmdb');
+		expect(config.tmdb.imageUrl).toBe('/sandbox/tmdb/t/p');
+		expect(new URL(config.tmdb.apiUrl).hostname).toMatch(/\.invalid$/);
 		expect(config.logLevel).toBe('debug');
 		expect(config.session.encryptionKeys).toEqual([Buffer.alloc(32, 9)]);
 	});

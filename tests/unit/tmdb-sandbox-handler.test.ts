@@ -1,12 +1,17 @@
 /** The sandbox handler called in-process, as the app uses it: input validation and safety. */
 import { describe, expect, test } from 'vitest';
 import { createTmdbSandbox } from '../../src/lib/server/tmdb-sandbox/sandbox.ts';
+import { createTestSandbox } from '../support/tmdb-sandbox/sandbox.ts';
 
 const KEY = 'unit-sandbox-key';
 const BASE = 'http://sandbox.internal';
 
-function sandbox(options: { webBasePath?: string; now?: () => number } = {}) {
-	return createTmdbSandbox({ credentials: [KEY], ...options });
+function sandbox(options: { now?: () => number } = {}) {
+	return createTestSandbox({ credentials: [KEY], ...options });
+}
+
+function inAppSandbox() {
+	return createTmdbSandbox({ credentials: [KEY], webBasePath: '/sandbox/tmdb' });
 }
 
 async function json(response: Response): Promise<Record<string, unknown>> {
@@ -99,7 +104,7 @@ describe('input validation', () => {
 
 describe('the in-app mount', () => {
 	test('Authentication-Callback is a path under webBasePath', async () => {
-		const response = await sandbox({ webBasePath: '/sandbox/tmdb' }).handle(
+		const response = await inAppSandbox().handle(
 			new Request(`${BASE}/3/authentication/token/new?api_key=${KEY}`)
 		);
 		const { request_token } = await json(response);
@@ -109,7 +114,7 @@ describe('the in-app mount', () => {
 	});
 
 	test('the approval page links avatars under webBasePath', async () => {
-		const box = sandbox({ webBasePath: '/sandbox/tmdb' });
+		const box = inAppSandbox();
 		const { request_token } = await json(
 			await box.handle(new Request(`${BASE}/3/authentication/token/new?api_key=${KEY}`))
 		);
@@ -117,19 +122,6 @@ describe('the in-app mount', () => {
 			await box.handle(new Request(`${BASE}/authenticate/${request_token as string}`))
 		).text();
 		expect(html).toContain('src="/sandbox/tmdb/t/p/w45/sandbox-ada.svg"');
-	});
-
-	test('fault injection is refused unless enabled', () => {
-		expect(() => sandbox().injectFault('token/new', { kind: 'unavailable' })).toThrow(
-			/Fault injection is off/
-		);
-	});
-
-	test('faults are never applied without faultInjection', async () => {
-		const box = sandbox();
-		expect(() => box.injectFault('any', { kind: 'reset' })).toThrow();
-		const response = await box.handle(new Request(`${BASE}/3/authentication?api_key=${KEY}`));
-		expect(response.status).toBe(200);
 	});
 });
 

@@ -23,6 +23,14 @@ export class ConfigError extends Error {
 /** The sandbox's built-in credential: only ever accepted by the sandbox. */
 export const SANDBOX_API_KEY = 'marquee-sandbox-api-key';
 
+/** In sandbox mode TMDB is the app's own sandbox: its pages are served under this path. */
+export const SANDBOX_BASE_PATH = '/sandbox/tmdb';
+/**
+ * In sandbox mode the TMDB client's calls are answered in-process (see services.ts), never
+ * over HTTP, so credentials and session ids never appear in URLs a request log sees.
+ */
+const SANDBOX_API_URL = 'http://in-app-sandbox.invalid';
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -224,9 +232,9 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 		logLevel: vars.LOG_LEVEL ?? (options.dev ? 'debug' : 'info'),
 		tmdb: {
 			sandbox,
-			apiUrl: vars.TMDB_API_URL,
-			webUrl: vars.TMDB_WEB_URL,
-			imageUrl: vars.TMDB_IMAGE_URL,
+			apiUrl: sandbox ? SANDBOX_API_URL : vars.TMDB_API_URL,
+			webUrl: sandbox ? SANDBOX_BASE_PATH : vars.TMDB_WEB_URL,
+			imageUrl: sandbox ? `${SANDBOX_BASE_PATH}/t/p` : vars.TMDB_IMAGE_URL,
 			credential: vars.TMDB_READ_ACCESS_TOKEN
 				? { kind: 'bearer', token: vars.TMDB_READ_ACCESS_TOKEN }
 				: { kind: 'api_key', apiKey: vars.TMDB_API_KEY ?? SANDBOX_API_KEY },

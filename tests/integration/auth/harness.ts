@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Cookies } from '@sveltejs/kit';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createAuthServices, type AuthServices } from '../../../src/lib/server/auth/services.ts';
+import { createAuthServices, type AuthServices } from '../../../src/lib/server/services.ts';
 import {
 	completeTmdbLogin,
 	startTmdbLogin,
@@ -14,12 +14,9 @@ import {
 } from '../../../src/lib/server/auth/login.ts';
 import type { AppSession } from '../../../src/lib/server/auth/types.ts';
 import { parseConfig } from '../../../src/lib/server/config.ts';
-import { createLogger } from '../../../src/lib/server/log.ts';
+import { createLogger, type Logger } from '../../../src/lib/server/log.ts';
 import { createTmdbClient } from '../../../src/lib/server/tmdb/client.ts';
-import {
-	startSandboxServer,
-	type SandboxServer
-} from '../../../src/lib/server/tmdb-sandbox/server.ts';
+import { startSandboxServer, type SandboxServer } from '../../support/tmdb-sandbox/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 
 export const API_KEY = 'c0ffee00c0ffee00c0ffee00c0ffee00';
@@ -46,6 +43,8 @@ export type Harness = {
 	sandbox: SandboxServer;
 	services: AuthServices;
 	logs: string[];
+	/** The logger the services' TMDB client and the tests' contexts write to. */
+	log: Logger;
 	encryptionKeys: Buffer[];
 	close(): Promise<void>;
 	/** Services sharing the database and sandbox, with other settings (e.g. keys) or a `fetch`. */
@@ -89,13 +88,14 @@ export async function startHarness(): Promise<Harness> {
 			log,
 			fetch: options.fetch
 		});
-		return createAuthServices({ config, sql: database.sql, tmdb, log });
+		return createAuthServices({ config, sql: database.sql, tmdb });
 	};
 	return {
 		database,
 		sandbox,
 		services: servicesWith({}),
 		logs,
+		log,
 		encryptionKeys,
 		servicesWith,
 		close: async () => {
@@ -115,7 +115,7 @@ export function contextFor(
 		secure: true,
 		origin: ORIGIN,
 		userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/133.0',
-		log: harness.services.log,
+		log: harness.log,
 		currentSession
 	};
 }

@@ -221,9 +221,7 @@ describe('revocation and sign-out', () => {
 		harness.sandbox.sandbox.revokeAccountSessions({ username: 'ada' });
 		vi.setSystemTime(START.getTime() + 61 * 60_000);
 		const { session } = await harness.services.sessions.validateSessionToken(token);
-		expect(await revalidateTmdbSession(harness.services, session!, harness.services.log)).toBe(
-			false
-		);
+		expect(await revalidateTmdbSession(harness.services, session!, harness.log)).toBe(false);
 		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
 	});
 
@@ -233,9 +231,7 @@ describe('revocation and sign-out', () => {
 		harness.sandbox.sandbox.injectFault('account', { kind: 'unavailable' }, 50);
 		vi.setSystemTime(START.getTime() + 61 * 60_000);
 		const { session } = await harness.services.sessions.validateSessionToken(token);
-		expect(await revalidateTmdbSession(harness.services, session!, harness.services.log)).toBe(
-			true
-		);
+		expect(await revalidateTmdbSession(harness.services, session!, harness.log)).toBe(true);
 		expect((await harness.services.sessions.validateSessionToken(token)).session).not.toBeNull();
 	});
 
@@ -247,8 +243,8 @@ describe('revocation and sign-out', () => {
 		const { session } = await harness.services.sessions.validateSessionToken(token);
 		harness.sandbox.sandbox.clearReceivedRequests();
 		await Promise.all([
-			revalidateTmdbSession(harness.services, session!, harness.services.log),
-			revalidateTmdbSession(harness.services, session!, harness.services.log)
+			revalidateTmdbSession(harness.services, session!, harness.log),
+			revalidateTmdbSession(harness.services, session!, harness.log)
 		]);
 		const accountCalls = harness.sandbox.sandbox
 			.receivedRequests()
@@ -261,11 +257,7 @@ describe('revocation and sign-out', () => {
 	test('R3.1 R3.2 sign-out deletes the row, the cookie and the TMDB session', async () => {
 		const { token, jar, session } = await signIn(harness);
 		jar.set('__Host-marquee_session', token, { path: '/' });
-		await signOut(
-			harness.services,
-			{ cookies: jar, secure: true, log: harness.services.log },
-			session
-		);
+		await signOut(harness.services, { cookies: jar, secure: true, log: harness.log }, session);
 		expect(jar.store.has('__Host-marquee_session')).toBe(false);
 		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
 		const deleted = harness.sandbox.sandbox
@@ -278,7 +270,7 @@ describe('revocation and sign-out', () => {
 		const adaHere = await signIn(harness, { username: 'ada' });
 		const adaThere = await signIn(harness, { username: 'ada' });
 		const grace = await signIn(harness, { username: 'grace' });
-		const log = harness.services.log;
+		const log = harness.log;
 
 		expect(await revokeSession(harness.services, log, adaHere.session, grace.session.id)).toBe(
 			false
@@ -305,7 +297,7 @@ describe('revocation and sign-out', () => {
 			await signIn(harness, { username: 'ada' })
 		];
 		const grace = await signIn(harness, { username: 'grace' });
-		expect(await revokeOtherSessions(harness.services, harness.services.log, here.session)).toBe(2);
+		expect(await revokeOtherSessions(harness.services, harness.log, here.session)).toBe(2);
 		for (const other of others) {
 			expect(
 				(await harness.services.sessions.validateSessionToken(other.token)).session
@@ -349,7 +341,7 @@ describe('R6.4 R3.1 finding 4: ending many sessions at once is bounded', () => {
 		harness.sandbox.sandbox.injectFault('session/delete', { kind: 'hang', delayMs: 150 }, 12);
 		const { fetch, counts } = countingFetch();
 		const services = harness.servicesWith({}, { fetch });
-		expect(await revokeOtherSessions(services, services.log, here.session)).toBe(12);
+		expect(await revokeOtherSessions(services, harness.log, here.session)).toBe(12);
 		expect(counts.started).toBe(12);
 		expect(counts.peak).toBe(4);
 	});
@@ -364,7 +356,7 @@ describe('R6.4 R3.1 finding 4: ending many sessions at once is bounded', () => {
 			{ TMDB_TIMEOUT_MS: '2000', TMDB_RETRY_BUDGET_MS: '20000' },
 			{ fetch }
 		);
-		await revokeOtherSessions(services, services.log, here.session);
+		await revokeOtherSessions(services, harness.log, here.session);
 		await new Promise((resolve) => setTimeout(resolve, 2_500));
 		// ...but the wait ends at 3 s: the attempts at 0 and 2 s, and nothing after.
 		expect(counts.started).toBe(2);

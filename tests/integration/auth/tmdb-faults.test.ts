@@ -82,11 +82,7 @@ describe('R5.1 R5.4 TMDB faults at every step of the handshake', () => {
 			harness.sandbox.sandbox.injectFault('session/delete', fault, 20);
 			const jar = new CookieJar();
 			jar.set('__Host-marquee_session', token, { path: '/' });
-			await signOut(
-				harness.services,
-				{ cookies: jar, secure: true, log: harness.services.log },
-				session
-			);
+			await signOut(harness.services, { cookies: jar, secure: true, log: harness.log }, session);
 			expect(jar.store.size).toBe(0);
 			expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
 			expect(await countRows(harness)).toEqual({ users: 1, sessions: 0 });

@@ -1,7 +1,4 @@
-import {
-	startSandboxServer,
-	type SandboxServer
-} from '../../../src/lib/server/tmdb-sandbox/server.ts';
+import { startSandboxServer, type SandboxServer } from '../../support/tmdb-sandbox/server.ts';
 import { startApp, type AppProcess } from '../../helpers/app-process.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 

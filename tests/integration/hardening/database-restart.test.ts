@@ -8,10 +8,7 @@ import {
 	type EmbeddedPostgres
 } from '../../../src/lib/server/db/embedded.ts';
 import { migrate } from '../../../src/lib/server/db/migrate.ts';
-import {
-	startSandboxServer,
-	type SandboxServer
-} from '../../../src/lib/server/tmdb-sandbox/server.ts';
+import { startSandboxServer, type SandboxServer } from '../../support/tmdb-sandbox/server.ts';
 import { freePort, startApp, type AppProcess } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
 import { APP_TMDB_KEY } from './app-harness.ts';

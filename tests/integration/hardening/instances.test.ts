@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-	startSandboxServer,
-	type SandboxServer
-} from '../../../src/lib/server/tmdb-sandbox/server.ts';
+import { startSandboxServer, type SandboxServer } from '../../support/tmdb-sandbox/server.ts';
 import { startApp, type AppProcess } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';

@@ -51,7 +51,7 @@ describe('R7.1 the built server refuses a bad configuration at start', () => {
 
 describe('the TMDB credential is checked at start', () => {
 	test('a key TMDB rejects is logged loudly, and the server still starts', async () => {
-		const { startSandboxServer } = await import('../../../src/lib/server/tmdb-sandbox/server.ts');
+		const { startSandboxServer } = await import('../../support/tmdb-sandbox/server.ts');
 		const { startApp } = await import('../../helpers/app-process.ts');
 		const { createTestDatabase } = await import('../../helpers/database.ts');
 		const database = await createTestDatabase({ sharedWithApp: true });

@@ -1,18 +1,18 @@
 /**
  * The standalone sandbox's control API under /__sandbox/, so a test in another process
  * (Playwright) can inject faults, revoke sessions and read what the sandbox received.
- * It exists only on the standalone server (server.ts), never in the app.
+ * It exists only on the standalone test server (server.ts), never in the app.
  */
 import { z } from 'zod';
-import { faultSchema, SANDBOX_ENDPOINTS } from './faults.ts';
-import { jsonResponse } from './responses.ts';
-import type { TmdbSandbox } from './sandbox.ts';
+import { jsonResponse } from '../../../src/lib/server/tmdb-sandbox/responses.ts';
+import { FAULT_TARGETS, faultSchema } from './faults.ts';
+import type { TestSandbox } from './sandbox.ts';
 
 export const CONTROL_PREFIX = '/__sandbox/';
 
 const faultRequestSchema = z
 	.object({
-		endpoint: z.enum(SANDBOX_ENDPOINTS),
+		endpoint: z.enum(FAULT_TARGETS),
 		count: z.number().int().min(1).max(1000).default(1)
 	})
 	.and(faultSchema);
@@ -37,7 +37,7 @@ const clockRequestSchema = z.object({
 		.max(366 * 86_400_000)
 });
 
-type ControlRoute = (sandbox: TmdbSandbox, body: unknown) => Response;
+type ControlRoute = (sandbox: TestSandbox, body: unknown) => Response;
 
 const ROUTES: Record<string, ControlRoute> = {
 	'POST faults': (sandbox, body) => {
@@ -84,7 +84,7 @@ const ROUTES: Record<string, ControlRoute> = {
 };
 
 export async function handleControlRequest(
-	sandbox: TmdbSandbox,
+	sandbox: TestSandbox,
 	request: Request,
 	pathname: string
 ): Promise<Response> {

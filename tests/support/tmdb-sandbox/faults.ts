@@ -1,19 +1,22 @@
 /**
  * Fault injection for tests: queued faults that replace the sandbox's next answers on an endpoint.
- * Only a sandbox created with `faultInjection: true` (the standalone test server) accepts them.
+ * Only the standalone test server applies them; the app's sandbox has none.
  */
 import { z } from 'zod';
+import {
+	SANDBOX_ENDPOINTS,
+	type SandboxEndpoint
+} from '../../../src/lib/server/tmdb-sandbox/api.ts';
+import {
+	jsonResponse,
+	tmdbErrorResponse,
+	TMDB_ERRORS
+} from '../../../src/lib/server/tmdb-sandbox/responses.ts';
 
-export const SANDBOX_ENDPOINTS = [
-	'token/new',
-	'session/new',
-	'session/delete',
-	'account',
-	'authentication',
-	'any'
-] as const;
+/** Where a fault applies: one endpoint, or whichever call comes next. */
+export const FAULT_TARGETS = [...SANDBOX_ENDPOINTS, 'any'] as const;
 
-export type SandboxEndpoint = (typeof SANDBOX_ENDPOINTS)[number];
+export type FaultTarget = (typeof FAULT_TARGETS)[number];
 
 export const faultSchema = z.discriminatedUnion('kind', [
 	/** 5xx with a TMDB code; 503 + code 9 (service offline) unless told otherwise. */
@@ -48,10 +51,10 @@ export const faultSchema = z.discriminatedUnion('kind', [
 
 export type SandboxFault = z.infer<typeof faultSchema>;
 
-type QueuedFault = { endpoint: SandboxEndpoint; fault: SandboxFault; remaining: number };
+type QueuedFault = { endpoint: FaultTarget; fault: SandboxFault; remaining: number };
 
 export type FaultQueue = {
-	add(endpoint: SandboxEndpoint, fault: SandboxFault, count: number): void;
+	add(endpoint: FaultTarget, fault: SandboxFault, count: number): void;
 	/** The fault for this call, if any, using up one of its count. */
 	take(endpoint: SandboxEndpoint): SandboxFault | undefined;
 	clear(): void;
@@ -104,4 +107,59 @@ export function waitOrAbort(ms: number | undefined, signal: AbortSignal): Promis
 			resolve();
 		}
 	});
+}
+
+const MALFORMED_JSON = '{"success":true,"request_token":"';
+
+/** The misbehaving answer for a fault, or null when the call should then proceed normally. */
+export async function faultResponse(
+	fault: SandboxFault,
+	signal: AbortSignal
+): Promise<Response | null> {
+	switch (fault.kind) {
+		case 'unavailable': {
+			const statusCode = fault.statusCode ?? 9;
+			return tmdbErrorResponse(statusCode, {
+				httpStatus: fault.httpStatus ?? TMDB_ERRORS[statusCode].httpStatus
+			});
+		}
+		case 'tmdb_error': {
+			const known: { message: string } | undefined = (
+				TMDB_ERRORS as Record<number, { message: string }>
+			)[fault.statusCode];
+			const shape = fault.failureShape ? { failure: true } : { success: false };
+			return jsonResponse(
+				{
+					...shape,
+					status_code: fault.statusCode,
+					status_message: known?.message ?? 'Sandbox fault.'
+				},
+				fault.httpStatus
+			);
+		}
+		case 'rate_limited':
+			return tmdbErrorResponse(25, {
+				headers:
+					fault.retryAfterSeconds === undefined
+						? {}
+						: { 'retry-after': String(fault.retryAfterSeconds) }
+			});
+		case 'hang':
+			if (fault.delayMs === undefined) {
+				await waitOrAbort(undefined, signal);
+				return new Response(null, { status: 504 });
+			}
+			// Deliberately not cut short when the client gives up: like a slow server, the sandbox
+			// still acts on the request afterwards (which matters for session/new).
+			await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+			return null;
+		case 'reset':
+			return connectionResetResponse();
+		case 'malformed_json':
+			return new Response(MALFORMED_JSON, {
+				headers: { 'content-type': 'application/json;charset=utf-8' }
+			});
+		case 'wrong_shape':
+			return jsonResponse({ success: true, results: [] });
+	}
 }

@@ -7,9 +7,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { CONTROL_PREFIX, handleControlRequest } from './control-api.ts';
 import { shouldResetConnection } from './faults.ts';
-import { createTmdbSandbox, type TmdbSandbox } from './sandbox.ts';
+import { createTestSandbox, type TestSandbox } from './sandbox.ts';
 
-export type SandboxServer = { url: string; sandbox: TmdbSandbox; stop(): Promise<void> };
+export type SandboxServer = { url: string; sandbox: TestSandbox; stop(): Promise<void> };
 
 export type SandboxServerOptions = {
 	/** 0 picks a free port. */
@@ -22,12 +22,7 @@ export type SandboxServerOptions = {
 const MAX_BODY_BYTES = 64 * 1024;
 
 export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
-	const sandbox = createTmdbSandbox({
-		credentials: options.credentials,
-		webBasePath: '',
-		faultInjection: true,
-		now: options.now
-	});
+	const sandbox = createTestSandbox({ credentials: options.credentials, now: options.now });
 	const host = options.host ?? '127.0.0.1';
 	const server = createServer((incoming, outgoing) => {
 		serve(sandbox, incoming, outgoing).catch(() => {
@@ -54,7 +49,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
 }
 
 async function serve(
-	sandbox: TmdbSandbox,
+	sandbox: TestSandbox,
 	incoming: IncomingMessage,
 	outgoing: ServerResponse
 ): Promise<void> {

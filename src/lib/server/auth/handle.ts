@@ -5,8 +5,7 @@
 import type { Handle, RequestEvent } from '@sveltejs/kit';
 import { deleteSessionCookie, readSessionCookie, setSessionCookie } from './cookies.ts';
 import { isTmdbCheckDue, revalidateTmdbSession } from './revalidation.ts';
-import { authServices } from './services.ts';
-import type { AuthServices } from './services.ts';
+import { authServices, type AuthServices } from '../services.ts';
 import { databaseUnavailable, isDatabaseOutage } from '../db/outage.ts';
 
 export function isSecureRequest(event: Pick<RequestEvent, 'url'>): boolean {

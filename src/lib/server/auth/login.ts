@@ -9,7 +9,7 @@ import { isDatabaseOutage } from '../db/outage.ts';
 import { deleteSessionById } from '../db/sessions.ts';
 import { upsertTmdbUser } from '../db/users.ts';
 import type { Sql } from '../db/client.ts';
-import { approvalUrl } from '../tmdb/index.ts';
+import { approvalUrl } from '../tmdb/client.ts';
 import { isTmdbError } from '../tmdb/errors.ts';
 import {
 	deletePendingLoginCookie,
@@ -21,7 +21,7 @@ import {
 } from './cookies.ts';
 import { loginErrorForTmdb, type LoginErrorCode } from './login-errors.ts';
 import { safeReturnPath } from './return-path.ts';
-import type { AuthServices } from './services.ts';
+import type { AuthServices } from '../services.ts';
 import { sessionLogId } from './session-token.ts';
 import { tmdbSessionIdOf } from './sessions.ts';
 import { endTmdbSessionsQuietly } from './sign-out.ts';
@@ -71,7 +71,11 @@ export async function startTmdbLogin(
 		expiresAt: token.expiresAt
 	});
 	context.log.info({ event: 'sign_in_started' }, 'sign-in started');
-	return approvalUrl(services.config, token.requestToken, `${context.origin}/auth/callback`);
+	return approvalUrl(
+		services.config.tmdb.webUrl,
+		token.requestToken,
+		`${context.origin}/auth/callback`
+	);
 }
 
 export type CompletedLogin =

@@ -7,7 +7,7 @@ import type { RequestEvent } from '@sveltejs/kit';
 import ipaddr from 'ipaddr.js';
 import { createHash } from 'node:crypto';
 import { countRateLimitHit } from '../db/rate-limits.ts';
-import type { AuthServices } from './services.ts';
+import type { AuthServices } from '../services.ts';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 

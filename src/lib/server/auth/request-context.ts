@@ -1,7 +1,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { isSecureRequest } from './handle.ts';
 import type { LoginContext } from './login.ts';
-import type { AuthServices } from './services.ts';
+import type { AuthServices } from '../services.ts';
 
 /** The parts of a SvelteKit request that the handshake needs. */
 export function loginContextOf(services: AuthServices, event: RequestEvent): LoginContext {

@@ -8,7 +8,7 @@ import { claimTmdbCheck, deleteSessionById } from '../db/sessions.ts';
 import { refreshTmdbProfile } from '../db/users.ts';
 import type { Logger } from '../log.ts';
 import { isTmdbError } from '../tmdb/errors.ts';
-import type { AuthServices } from './services.ts';
+import type { AuthServices } from '../services.ts';
 import { sessionLogId } from './session-token.ts';
 import { tmdbSessionIdOf } from './sessions.ts';
 import type { AppSession } from './types.ts';

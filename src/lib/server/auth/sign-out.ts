@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import type { Logger } from '../log.ts';
 import { isTmdbError } from '../tmdb/errors.ts';
 import { deleteSessionCookie, type CookieJar } from './cookies.ts';
-import type { AuthServices } from './services.ts';
+import type { AuthServices } from '../services.ts';
 import { sessionLogId } from './session-token.ts';
 import { tmdbSessionIdOf } from './sessions.ts';
 import type { AppSession } from './types.ts';

@@ -3,7 +3,6 @@
  * the choice is marked "Guess" and listed in docs/tmdb.md.
  */
 import { toTmdbAccountJson } from './accounts.ts';
-import type { SandboxEndpoint } from './faults.ts';
 import { formatTmdbDate } from '../tmdb/schemas.ts';
 import { isOpaqueId, type ProtocolState } from './protocol-state.ts';
 import { jsonResponse, sessionDeniedResponse, tmdbErrorResponse } from './responses.ts';
@@ -14,6 +13,16 @@ const MAX_CREDENTIAL_LENGTH = 1024;
 const MAX_JSON_BODY_LENGTH = 16 * 1024;
 
 export type AuthKind = 'api_key' | 'bearer' | 'none';
+
+export const SANDBOX_ENDPOINTS = [
+	'token/new',
+	'session/new',
+	'session/delete',
+	'account',
+	'authentication'
+] as const;
+
+export type SandboxEndpoint = (typeof SANDBOX_ENDPOINTS)[number];
 
 export type ApiRoute = {
 	endpoint: SandboxEndpoint;

@@ -1,14 +1,11 @@
 /**
- * The app's in-process sandbox for sandbox mode (TMDB_SANDBOX, R7.2): one per process, shared
- * by the TMDB client (called in-process, see tmdb/index.ts) and the /sandbox/tmdb route that
+ * The app's in-process sandbox for sandbox mode (TMDB_SANDBOX): one per process, shared by the
+ * TMDB client (called in-process, see services.ts) and the /sandbox/tmdb route that
  * serves the approval page. Its state lives in memory, so sandbox mode is for a single dev
  * instance; tokens and sessions are lost on restart (sign in again).
  */
-import { getConfig, SANDBOX_API_KEY, type Config } from '../config.ts';
+import { getConfig, SANDBOX_API_KEY, SANDBOX_BASE_PATH, type Config } from '../config.ts';
 import { createTmdbSandbox, type TmdbSandbox } from './sandbox.ts';
-
-/** Where the app mounts the sandbox's web pages. */
-export const APP_SANDBOX_BASE_PATH = '/sandbox/tmdb';
 
 // Kept on globalThis so that Vite reloading this module in development keeps the tokens and
 // sessions already handed out.
@@ -19,8 +16,7 @@ export function getAppSandbox(config: Config = getConfig()): TmdbSandbox {
 	const holder = globalThis as GlobalWithSandbox;
 	holder[GLOBAL_KEY] ??= createTmdbSandbox({
 		credentials: [SANDBOX_API_KEY, credentialValue(config.tmdb.credential)],
-		webBasePath: APP_SANDBOX_BASE_PATH,
-		faultInjection: false
+		webBasePath: SANDBOX_BASE_PATH
 	});
 	return holder[GLOBAL_KEY];
 }

@@ -5,7 +5,7 @@
  */
 import { SANDBOX_ACCOUNTS, sandboxAccountForUsername, type SandboxAccount } from './accounts.ts';
 import { isOpaqueId, type ProtocolState, type RequestToken } from './protocol-state.ts';
-import { escapeHtml } from './responses.ts';
+import { escapeHtml, htmlPage } from '../status-page.ts';
 
 /** SANDBOX_USERNAME_PATTERN for the browser (its `v` flag needs the hyphen escaped). */
 const USERNAME_INPUT_PATTERN = '[A-Za-z0-9_.\\-]{1,32}';
@@ -208,66 +208,6 @@ function messagePage(status: number, title: string, paragraphs: string[]): Respo
 	);
 }
 
-const STYLE = `
-:root { --accent: #01b4e4; --ink: #0d253f; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, 'Segoe UI', sans-serif; background: #f4f6f8; color: #1c2530; }
-.banner { background: repeating-linear-gradient(45deg, #ffd84d, #ffd84d 12px, #ffcc00 12px, #ffcc00 24px); color: #222; text-align: center; padding: .5rem 1rem; font-weight: 600; }
-header { background: var(--ink); color: #fff; padding: 1rem 1.5rem; }
-header h1 { margin: 0; font-size: 1.25rem; }
-header p { margin: .25rem 0 0; color: #9fd9ee; }
-main { max-width: 34rem; margin: 1.5rem auto; background: #fff; color: #1c2530; border-radius: 8px; padding: 1.25rem 1.5rem; box-shadow: 0 1px 4px rgba(0,0,0,.12); }
-h2 { margin-top: 0; font-size: 1.2rem; }
-fieldset { border: 1px solid #d5dbe1; border-radius: 6px; padding: .75rem 1rem; }
-legend { font-weight: 600; padding: 0 .25rem; }
-ul.accounts { list-style: none; margin: 0; padding: 0; }
-label.account { display: flex; align-items: center; gap: .75rem; padding: .4rem .25rem; border-radius: 6px; cursor: pointer; }
-label.account:hover { background: #eef6fa; }
-label.account img, .initial { width: 40px; height: 40px; border-radius: 50%; flex: none; }
-.initial { display: inline-flex; align-items: center; justify-content: center; background: #90a4ae; color: #fff; font-weight: 700; }
-small { color: #5b6b7a; }
-label.typed { display: block; margin-top: .75rem; }
-label.typed input { display: block; width: 100%; margin-top: .25rem; padding: .45rem .6rem; font: inherit; border: 1px solid #aab6c2; border-radius: 4px; }
-.actions { display: flex; gap: .75rem; margin-top: 1rem; }
-button { font: inherit; font-weight: 600; padding: .55rem 1.4rem; border-radius: 6px; border: 0; cursor: pointer; }
-button.approve { background: var(--ink); color: #fff; }
-button.deny { background: #e3e8ec; color: #1c2530; }
-button:focus-visible, input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
-.problem { background: #fdecea; color: #8a1c12; padding: .5rem .75rem; border-radius: 4px; }
-code { word-break: break-all; }
-`;
-
 function htmlResponse(status: number, title: string, body: string): Response {
-	const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)} · Marquee TMDB sandbox</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<div class="banner" role="note">Marquee TMDB sandbox: not the real themoviedb.org. No real account is used.</div>
-<header><h1>Marquee TMDB sandbox</h1><p>A local stand-in for TMDB's sign-in approval page</p></header>
-<main>
-<h2>${escapeHtml(title)}</h2>
-${body}
-</main>
-</body>
-</html>`;
-	return new Response(html, {
-		status,
-		headers: {
-			'content-type': 'text/html;charset=utf-8',
-			'cache-control': 'no-store',
-			// The request token is in this page's URL: keep it out of Referer headers sent to other
-			// origins. Not no-referrer: with it browsers post the form with `Origin: null`, which
-			// the app's origin check refuses when the sandbox is served in-app.
-			'referrer-policy': 'same-origin',
-			'x-frame-options': 'DENY',
-			'content-security-policy':
-				"default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'"
-		}
-	});
+	return htmlPage({ status, title, body, sandbox: true });
 }

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { findSandboxAvatar, type SandboxAccount } from './accounts.ts';
-import { escapeHtml } from './responses.ts';
+import { escapeHtml } from '../status-page.ts';
 
 const SIZE = /^(?:([wh])(\d{2,4})|original)$/;
 const ORIGINAL_SIZE = 500;

@@ -64,12 +64,3 @@ export function sessionDeniedResponse(): Response {
 		TMDB_ERRORS[17].httpStatus
 	);
 }
-
-export function escapeHtml(text: string): string {
-	return text
-		.replaceAll('&', '&amp;')
-		.replaceAll('<', '&lt;')
-		.replaceAll('>', '&gt;')
-		.replaceAll('"', '&quot;')
-		.replaceAll("'", '&#39;');
-}

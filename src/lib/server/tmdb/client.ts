@@ -412,3 +412,13 @@ export function toTmdbAccount(body: AccountResponse): TmdbAccount {
 		includeAdult: body.include_adult ?? false
 	};
 }
+
+/** TMDB's approval page for a request token (the in-app sandbox's page in sandbox mode). */
+export function approvalUrl(webUrl: string, requestToken: string, redirectTo: string): string {
+	return `${webUrl}/authenticate/${encodeURIComponent(requestToken)}?redirect_to=${encodeURIComponent(redirectTo)}`;
+}
+
+/** The URL of a TMDB image such as an avatar, or null when there is none. */
+export function imageUrl(imageBase: string, path: string | null, size = 'w185'): string | null {
+	return path === null ? null : `${imageBase}/${size}${path}`;
+}

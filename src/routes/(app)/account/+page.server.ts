@@ -1,6 +1,6 @@
 import { requireUser } from '$lib/server/auth/guards';
 import { getConfig } from '$lib/server/config';
-import { avatarUrl } from '$lib/server/tmdb';
+import { imageUrl } from '$lib/server/tmdb/client';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ depends }) => {
@@ -12,7 +12,7 @@ export const load: PageServerLoad = ({ depends }) => {
 			username: user.username,
 			name: user.name,
 			tmdbAccountId: user.tmdbAccountId,
-			avatarUrl: avatarUrl(getConfig(), user.avatarPath, 'w185'),
+			avatarUrl: imageUrl(getConfig().tmdb.imageUrl, user.avatarPath),
 			language: user.language,
 			region: user.region,
 			includeAdult: user.includeAdult

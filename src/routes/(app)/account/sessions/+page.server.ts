@@ -1,5 +1,5 @@
 import { requireUser } from '$lib/server/auth/guards';
-import { authServices } from '$lib/server/auth/services';
+import { authServices } from '$lib/server/services';
 import { revokeOtherSessions, revokeSession } from '$lib/server/auth/sign-out';
 import { describeUserAgent } from '$lib/server/user-agent';
 import { fail } from '@sveltejs/kit';

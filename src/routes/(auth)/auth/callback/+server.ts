@@ -4,7 +4,7 @@ import { LOGIN_ERROR_MESSAGES } from '$lib/server/auth/login-errors';
 import { limitSignInAttempts } from '$lib/server/auth/rate-limit';
 import { loginContextOf } from '$lib/server/auth/request-context';
 import { statusPage } from '$lib/server/status-page';
-import { authServices } from '$lib/server/auth/services';
+import { authServices } from '$lib/server/services';
 import { databaseUnavailable, isDatabaseOutage } from '$lib/server/db/outage';
 import { redirect } from '@sveltejs/kit';
 import type { RequestHandler } from './$types';

@@ -8,7 +8,7 @@ import { limitSignInAttempts } from '$lib/server/auth/rate-limit';
 import { isDatabaseOutage } from '$lib/server/db/outage';
 import { loginContextOf } from '$lib/server/auth/request-context';
 import { safeReturnPath } from '$lib/server/auth/return-path';
-import { authServices } from '$lib/server/auth/services';
+import { authServices } from '$lib/server/services';
 import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';

@@ -1,4 +1,4 @@
-import { authServices } from '$lib/server/auth/services';
+import { authServices } from '$lib/server/services';
 import { isSecureRequest } from '$lib/server/auth/handle';
 import { signOut } from '$lib/server/auth/sign-out';
 import { redirect } from '@sveltejs/kit';

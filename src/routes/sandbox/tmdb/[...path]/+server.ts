@@ -2,11 +2,11 @@
  * Serves the in-process TMDB sandbox's web pages (approval page, avatars) in sandbox mode, and
  * 404 otherwise. TMDB's API paths (/3/...) are not served over HTTP: the app's client calls the
  * sandbox in-process, so credentials and session ids never travel in URLs the request log sees.
- * Fault injection and the control API exist only on the standalone server.
+ * Fault injection and the control API exist only in the tests' standalone server.
  */
 import { error } from '@sveltejs/kit';
-import { getConfig } from '$lib/server/config';
-import { APP_SANDBOX_BASE_PATH, getAppSandbox } from '$lib/server/tmdb-sandbox/app-sandbox';
+import { getConfig, SANDBOX_BASE_PATH } from '$lib/server/config';
+import { getAppSandbox } from '$lib/server/tmdb-sandbox/app-sandbox';
 import type { RequestHandler } from './$types';
 
 const forwardToSandbox: RequestHandler = async ({ request, params, url }) => {
@@ -21,7 +21,7 @@ const forwardToSandbox: RequestHandler = async ({ request, params, url }) => {
 	}
 	// The sandbox's paths are relative to its mount, as on the standalone server.
 	const target = new URL(url);
-	target.pathname = url.pathname.slice(APP_SANDBOX_BASE_PATH.length) || '/';
+	target.pathname = url.pathname.slice(SANDBOX_BASE_PATH.length) || '/';
 	const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
 	return getAppSandbox(config).handle(
 		new Request(target, {

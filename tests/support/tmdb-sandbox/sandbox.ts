@@ -1,0 +1,124 @@
+/**
+ * The sandbox as the tests use it: the app's protocol handler (src/lib/server/tmdb-sandbox)
+ * plus what only tests need: fault injection, a record of what it received, a clock to move,
+ * and shortcuts that act as the person on TMDB's side (approve, revoke).
+ */
+import {
+	sandboxAccountForUsername,
+	type SandboxAccount
+} from '../../../src/lib/server/tmdb-sandbox/accounts.ts';
+import { authKindOf, type AuthKind } from '../../../src/lib/server/tmdb-sandbox/api.ts';
+import {
+	createTmdbSandbox,
+	type SandboxRoute,
+	type TmdbSandbox
+} from '../../../src/lib/server/tmdb-sandbox/sandbox.ts';
+import { createFaultQueue, faultResponse, type FaultTarget, type SandboxFault } from './faults.ts';
+
+/** What the sandbox received, without secrets: no query values, no bodies, no token in paths. */
+export type ReceivedRequest = {
+	method: string;
+	path: string;
+	endpoint: SandboxRoute | 'other';
+	auth: AuthKind;
+	status: number | null;
+	fault?: SandboxFault['kind'];
+};
+
+export type TokenDecision = { approve: true; username: string } | { approve: false };
+
+export type TestSandbox = Pick<TmdbSandbox, 'handle' | 'accounts'> & {
+	receivedRequests(): ReceivedRequest[];
+	clearReceivedRequests(): void;
+	/** Makes the next `count` calls of an endpoint misbehave. */
+	injectFault(endpoint: FaultTarget, fault: SandboxFault, count?: number): void;
+	clearFaults(): void;
+	/** Ends one session, as if the person revoked it on TMDB. False when it did not exist. */
+	revokeSession(sessionId: string): boolean;
+	/** Ends every session of an account (by id or username); returns how many. */
+	revokeAccountSessions(account: { id: number } | { username: string }): number;
+	/** Approves or denies a request token without the page. False for an unusable token. */
+	decideRequestToken(requestToken: string, decision: TokenDecision): boolean;
+	/** Moves the sandbox clock forward, to expire request tokens. */
+	advanceClock(ms: number): void;
+	/** Forgets tokens, sessions, faults, received requests and clock changes. */
+	reset(): void;
+};
+
+export function createTestSandbox(options: {
+	credentials: string[];
+	now?: () => number;
+}): TestSandbox {
+	const baseNow = options.now ?? Date.now;
+	let clockOffsetMs = 0;
+	const faults = createFaultQueue();
+	let received: ReceivedRequest[] = [];
+	// Set for the request being routed; the sandbox handles one request at a time per call.
+	const entries = new WeakMap<Request, ReceivedRequest>();
+
+	const core = createTmdbSandbox({
+		credentials: options.credentials,
+		now: () => baseNow() + clockOffsetMs,
+		async intercept(route, request) {
+			const entry = entries.get(request);
+			if (entry) entry.endpoint = route;
+			if (route === 'approval_page' || route === 'avatar') return null;
+			const fault = faults.take(route);
+			if (!fault) return null;
+			if (entry) entry.fault = fault.kind;
+			return faultResponse(fault, request.signal);
+		}
+	});
+
+	return {
+		accounts: core.accounts,
+		async handle(request) {
+			const url = new URL(request.url);
+			const entry: ReceivedRequest = {
+				method: request.method,
+				path: url.pathname.slice(0, 200).replace(/^\/authenticate\/[^/]+/, '/authenticate/:token'),
+				endpoint: 'other',
+				auth: authKindOf(request, url),
+				status: null
+			};
+			received.push(entry);
+			entries.set(request, entry);
+			const response = await core.handle(request);
+			entry.status = response.status;
+			return response;
+		},
+		receivedRequests: () => received.map((entry) => ({ ...entry })),
+		clearReceivedRequests: () => {
+			received = [];
+		},
+		injectFault: (endpoint, fault, count = 1) => faults.add(endpoint, fault, count),
+		clearFaults: () => faults.clear(),
+		revokeSession: (sessionId) => core.state.deleteSession(sessionId),
+		revokeAccountSessions: (account) =>
+			core.state.deleteAccountSessions((candidate) =>
+				'id' in account
+					? candidate.id === account.id
+					: candidate.username.toLowerCase() === account.username.toLowerCase()
+			),
+		decideRequestToken(requestToken, decision) {
+			const lookup = core.state.lookupToken(requestToken);
+			if (lookup.status !== 'ok') return false;
+			let account: SandboxAccount | null = null;
+			if (decision.approve) {
+				account = sandboxAccountForUsername(decision.username);
+				if (!account) return false;
+			}
+			lookup.token.decision = account ? { approved: true, account } : { approved: false };
+			return true;
+		},
+		advanceClock(ms) {
+			clockOffsetMs += ms;
+		},
+		reset() {
+			core.state.clear();
+			faults.clear();
+			received = [];
+			clockOffsetMs = 0;
+		}
+	};
+}
