@@ -1,8 +1,8 @@
 import type { SubmitFunction } from '@sveltejs/kit';
 
-/** What `use:enhance` hands the callback that runs once the server has answered. */
+/** The callback `use:enhance` runs once the server has answered, and what it is given. */
 type AfterSubmit = Exclude<Awaited<ReturnType<SubmitFunction>>, void>;
-export type SubmitResult = Parameters<AfterSubmit>[0];
+type SubmitAnswer = Parameters<AfterSubmit>[0];
 
 /**
  * The pending state of a page's forms, for `use:enhance={pending.submit(key)}`: while one form
@@ -26,7 +26,7 @@ export class PendingForms<Key extends string = string> {
 	 * By default the form stays pending until `update()` (applying the result, following a
 	 * redirect) settles. With `settle`, that callback handles the answer and calls `end()` itself.
 	 */
-	submit(key: Key, settle?: (answer: SubmitResult) => Promise<void>): SubmitFunction {
+	submit(key: Key, settle?: (answer: SubmitAnswer) => Promise<void>): SubmitFunction {
 		return ({ cancel }) => {
 			if (this.#submitting !== null) return cancel();
 			this.#submitting = key;
