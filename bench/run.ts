@@ -20,7 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { deleteExpiredSessions } from '../src/lib/server/auth/cleanup.ts';
-import { encryptSecret } from '../src/lib/server/auth/secret-box.ts';
+import { encryptSecret } from '../src/lib/server/auth/sessions.ts';
 import { isLoopbackHost } from '../src/lib/server/config.ts';
 import {
 	countSessions,

@@ -1,9 +1,16 @@
 import { dev } from '$app/environment';
 import { env } from '$env/dynamic/private';
-import { handleAuth } from '$lib/server/auth/handle';
+import { scheduleTmdbCheck } from '$lib/server/auth/revalidation';
+import {
+	deleteSessionCookie,
+	readSessionCookie,
+	setSessionCookie
+} from '$lib/server/auth/sessions';
+import { databaseUnavailable, isDatabaseOutage } from '$lib/server/db/outage';
 import { log, loggablePath, withRequestLog } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
 import { handleSecurityHeaders } from '$lib/server/security/headers';
+import { authServices } from '$lib/server/services';
 import { startServer } from '$lib/server/startup';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
@@ -17,8 +24,6 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 	const started = performance.now();
 	event.locals.requestId = randomUUID();
 	event.locals.log = log.child({ requestId: event.locals.requestId });
-	event.locals.user = null;
-	event.locals.session = null;
 	const response = await withRequestLog(event.locals.log, () => resolve(event));
 	event.locals.log.info(
 		{
@@ -30,6 +35,39 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 		'request'
 	);
 	return response;
+};
+
+/**
+ * The session check of every request: always sets both locals, sends the cookie again when the
+ * expiry slid, and clears a cookie that no longer names a valid session.
+ */
+const handleAuth: Handle = async ({ event, resolve }) => {
+	event.locals.user = null;
+	event.locals.session = null;
+	const token = readSessionCookie(event);
+	if (!token) return resolve(event);
+	const services = authServices();
+	let validated: Awaited<ReturnType<typeof services.sessions.validateSessionToken>>;
+	try {
+		validated = await services.sessions.validateSessionToken(token);
+	} catch (error) {
+		if (!isDatabaseOutage(error)) throw error;
+		return databaseUnavailable(event.locals.log, error);
+	}
+	const { session, user } = validated;
+	if (session) {
+		if (session.fresh) setSessionCookie(event, token, session.expiresAt);
+		event.locals.session = session;
+		event.locals.user = user;
+		scheduleTmdbCheck(services, event);
+	} else {
+		event.locals.log.info(
+			{ event: 'session_invalid' },
+			'invalid or expired session cookie cleared'
+		);
+		deleteSessionCookie(event);
+	}
+	return resolve(event);
 };
 
 export const handle: Handle = sequence(

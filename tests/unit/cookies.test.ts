@@ -1,32 +1,34 @@
+import type { Cookies } from '@sveltejs/kit';
 import { describe, expect, test } from 'vitest';
+import { readPendingLoginCookie, setPendingLoginCookie } from '../../src/lib/server/auth/login.ts';
 import {
 	deleteSessionCookie,
-	readPendingLoginCookie,
 	readSessionCookie,
-	setPendingLoginCookie,
 	setSessionCookie,
-	type CookieJar
-} from '../../src/lib/server/auth/cookies.ts';
+	type CookieEvent
+} from '../../src/lib/server/auth/sessions.ts';
 
 type Recorded = { name: string; value: string; options: object };
 
-function recordingJar() {
+/** A request on `origin` whose cookie jar records what would be sent. */
+function recordingRequest(origin = 'https://marquee.test') {
 	const set: Recorded[] = [];
 	const deleted: Recorded[] = [];
-	const jar: CookieJar = {
+	const cookies: Pick<Cookies, 'get' | 'set' | 'delete'> = {
 		get: (name) => set.find((cookie) => cookie.name === name)?.value,
 		set: (name, value, options) => void set.push({ name, value, options }),
 		delete: (name, options) => void deleted.push({ name, value: '', options })
 	};
-	return { jar, set, deleted };
+	const event = { url: new URL(`${origin}/`), cookies } as unknown as CookieEvent;
+	return { event, set, deleted };
 }
 
 const expires = new Date('2030-01-01T00:00:00Z');
 
 describe('R6.1 the session cookie', () => {
 	test('over https: __Host- prefix, Secure, HttpOnly, SameSite=Lax, Path=/, no Domain, persistent', () => {
-		const { jar, set } = recordingJar();
-		setSessionCookie(jar, true, 'token', expires);
+		const { event, set } = recordingRequest();
+		setSessionCookie(event, 'token', expires);
 		expect(set).toEqual([
 			{
 				name: '__Host-marquee_session',
@@ -34,13 +36,14 @@ describe('R6.1 the session cookie', () => {
 				options: { path: '/', httpOnly: true, sameSite: 'lax', secure: true, expires }
 			}
 		]);
-		expect(readSessionCookie(jar, true)).toBe('token');
-		expect(readSessionCookie(jar, false)).toBeNull();
+		expect(readSessionCookie(event)).toBe('token');
+		// The same jar read over plain http looks for the unprefixed name.
+		expect(readSessionCookie({ ...event, url: new URL('http://marquee.test/') })).toBeNull();
 	});
 
 	test('over plain http (development, loopback): no prefix and not Secure, which browsers would drop', () => {
-		const { jar, set } = recordingJar();
-		setSessionCookie(jar, false, 'token', expires);
+		const { event, set } = recordingRequest('http://127.0.0.1:5173');
+		setSessionCookie(event, 'token', expires);
 		expect(set[0]).toMatchObject({
 			name: 'marquee_session',
 			options: { secure: false, httpOnly: true }
@@ -48,8 +51,8 @@ describe('R6.1 the session cookie', () => {
 	});
 
 	test('clearing uses the same name and attributes, so the browser really drops it', () => {
-		const { jar, deleted } = recordingJar();
-		deleteSessionCookie(jar, true);
+		const { event, deleted } = recordingRequest();
+		deleteSessionCookie(event);
 		expect(deleted).toEqual([
 			{
 				name: '__Host-marquee_session',
@@ -69,32 +72,32 @@ describe('R6.5 the pending-login cookie', () => {
 	};
 
 	test('reads back what it wrote, and is refused under another key', () => {
-		const { jar } = recordingJar();
-		setPendingLoginCookie(jar, true, keys, login);
-		expect(readPendingLoginCookie(jar, true, keys, new Date())).toEqual(login);
-		expect(readPendingLoginCookie(jar, true, [Buffer.alloc(32, 2)], new Date())).toBeNull();
+		const { event } = recordingRequest();
+		setPendingLoginCookie(event, keys, login);
+		expect(readPendingLoginCookie(event, keys, new Date())).toEqual(login);
+		expect(readPendingLoginCookie(event, [Buffer.alloc(32, 2)], new Date())).toBeNull();
 	});
 
 	test('survives key rotation: signed with the old key, read with the new key first', () => {
-		const { jar } = recordingJar();
-		setPendingLoginCookie(jar, true, keys, login);
-		expect(readPendingLoginCookie(jar, true, [Buffer.alloc(32, 2), ...keys], new Date())).toEqual(
+		const { event } = recordingRequest();
+		setPendingLoginCookie(event, keys, login);
+		expect(readPendingLoginCookie(event, [Buffer.alloc(32, 2), ...keys], new Date())).toEqual(
 			login
 		);
 	});
 
 	test('any change to its payload or its MAC is refused', () => {
-		const { jar, set } = recordingJar();
-		setPendingLoginCookie(jar, true, keys, login);
+		const { event, set } = recordingRequest();
+		setPendingLoginCookie(event, keys, login);
 		const value = set[0]!.value;
 		for (let index = 0; index < value.length; index++) {
 			if (value[index] === '.') continue;
 			// A and B differ only in the lowest bit, which base64url's last character may not carry.
 			const changed =
 				value.slice(0, index) + (value[index] === 'A' ? 'B' : 'A') + value.slice(index + 1);
-			const tampered = recordingJar();
-			tampered.jar.set('__Host-marquee_login', changed, { path: '/' });
-			expect(readPendingLoginCookie(tampered.jar, true, keys, new Date())).toBeNull();
+			const tampered = recordingRequest();
+			tampered.event.cookies.set('__Host-marquee_login', changed, { path: '/' });
+			expect(readPendingLoginCookie(tampered.event, keys, new Date())).toBeNull();
 		}
 	});
 });

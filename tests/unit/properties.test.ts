@@ -2,22 +2,24 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
 	readPendingLoginCookie,
+	safeReturnPath,
+	signValue
+} from '../../src/lib/server/auth/login.ts';
+import {
+	isWellFormedSessionToken,
 	readSessionCookie,
-	type CookieJar
-} from '../../src/lib/server/auth/cookies.ts';
-import { safeReturnPath } from '../../src/lib/server/auth/return-path.ts';
-import { signValue } from '../../src/lib/server/auth/secret-box.ts';
-import { isWellFormedSessionToken } from '../../src/lib/server/auth/session-token.ts';
+	type CookieEvent
+} from '../../src/lib/server/auth/sessions.ts';
 
 const BASE = 'https://marquee.test';
 const KEYS = [Buffer.alloc(32, 7)];
 
-function jarWith(name: string, value: string): CookieJar {
+/** A plain-http request (no `__Host-` names) that carries one cookie. */
+function requestWith(name: string, value: string): CookieEvent {
 	return {
-		get: (asked) => (asked === name ? value : undefined),
-		set: () => undefined,
-		delete: () => undefined
-	};
+		url: new URL('http://127.0.0.1/'),
+		cookies: { get: (asked: string) => (asked === name ? value : undefined) }
+	} as unknown as CookieEvent;
 }
 
 /** Strings that look like what attackers send: path pieces, slashes, encodings, schemes. */
@@ -93,8 +95,7 @@ describe('R4.3 properties of cookie parsing', () => {
 				fc.oneof(fc.string(), fc.base64String(), fc.string({ maxLength: 5000 })),
 				(value) => {
 					const parsed = readPendingLoginCookie(
-						jarWith('marquee_login', value),
-						false,
+						requestWith('marquee_login', value),
 						KEYS,
 						new Date()
 					);
@@ -113,8 +114,8 @@ describe('R4.3 properties of cookie parsing', () => {
 			signValue(Buffer.from(JSON.stringify(value)).toString('base64url'), KEYS);
 		fc.assert(
 			fc.property(fc.jsonValue(), (value) => {
-				const jar = jarWith('marquee_login', encode(value));
-				const parsed = readPendingLoginCookie(jar, false, KEYS, new Date());
+				const request = requestWith('marquee_login', encode(value));
+				const parsed = readPendingLoginCookie(request, KEYS, new Date());
 				if (parsed) expect(parsed.tokenHash).toMatch(/^[0-9a-f]{64}$/);
 			})
 		);
@@ -124,7 +125,7 @@ describe('R4.3 properties of cookie parsing', () => {
 		fc.assert(
 			fc.property(fc.string({ maxLength: 100 }), (value) => {
 				expect(isWellFormedSessionToken(value)).toBe(/^[A-Za-z0-9_-]{43}$/.test(value));
-				expect(readSessionCookie(jarWith('marquee_session', value), false)).toBe(value);
+				expect(readSessionCookie(requestWith('marquee_session', value))).toBe(value);
 			})
 		);
 	});

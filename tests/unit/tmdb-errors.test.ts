@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
 	classifyTmdbFailure,
 	provesRequestWasNotProcessed
-} from '../../src/lib/server/tmdb/error-mapping.ts';
+} from '../../src/lib/server/tmdb/errors.ts';
 import { TmdbError, type TmdbErrorKind } from '../../src/lib/server/tmdb/errors.ts';
 
 describe('classifyTmdbFailure', () => {
@@ -75,7 +75,8 @@ describe('TmdbError', () => {
 		['timeout', true],
 		['rate_limited', true],
 		['unavailable', true],
-		['bad_response', true],
+		// The client does not repeat it: an answer it cannot read is likely to come back the same.
+		['bad_response', false],
 		['invalid_credential', false],
 		['token_invalid', false],
 		['token_not_approved', false],

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { LoginError, completeTmdbLogin } from '../../../src/lib/server/auth/login.ts';
-import { hashSessionToken } from '../../../src/lib/server/auth/session-token.ts';
-import { tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
+import { hashSessionToken, tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
 import {
 	API_KEY,
 	callbackParams,
-	contextFor,
+	eventFor,
 	CookieJar,
 	countRows,
 	signIn,
@@ -89,8 +88,7 @@ describe('the sign-in handshake', () => {
 		await expectLoginError(
 			completeTmdbLogin(
 				harness.services,
-				contextFor(harness, jar),
-				callbackParams(requestToken, 'denied')
+				eventFor(harness, jar, { params: callbackParams(requestToken, 'denied') })
 			),
 			'denied'
 		);
@@ -110,8 +108,7 @@ describe('the sign-in handshake', () => {
 		await expectLoginError(
 			completeTmdbLogin(
 				harness.services,
-				contextFor(harness, jar),
-				callbackParams(attacker.requestToken)
+				eventFor(harness, jar, { params: callbackParams(attacker.requestToken) })
 			),
 			'mismatch'
 		);
@@ -127,8 +124,7 @@ describe('the sign-in handshake', () => {
 		await expectLoginError(
 			completeTmdbLogin(
 				harness.services,
-				contextFor(harness, new CookieJar()),
-				callbackParams(requestToken)
+				eventFor(harness, new CookieJar(), { params: callbackParams(requestToken) })
 			),
 			'mismatch'
 		);
@@ -151,7 +147,7 @@ describe('the sign-in handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		const params = new URLSearchParams(query.replaceAll('TOKEN', requestToken));
 		await expectLoginError(
-			completeTmdbLogin(harness.services, contextFor(harness, jar), params),
+			completeTmdbLogin(harness.services, eventFor(harness, jar, { params })),
 			'invalid_callback'
 		);
 		expect(sessionNewCalls()).toBe(0);
@@ -162,7 +158,10 @@ describe('the sign-in handshake', () => {
 		const jar = new CookieJar();
 		const { requestToken } = await startLogin(harness, jar);
 		await expectLoginError(
-			completeTmdbLogin(harness.services, contextFor(harness, jar), callbackParams(requestToken)),
+			completeTmdbLogin(
+				harness.services,
+				eventFor(harness, jar, { params: callbackParams(requestToken) })
+			),
 			'not_approved'
 		);
 		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
@@ -174,7 +173,10 @@ describe('the sign-in handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		harness.sandbox.sandbox.advanceClock(61 * 60_000);
 		await expectLoginError(
-			completeTmdbLogin(harness.services, contextFor(harness, jar), callbackParams(requestToken)),
+			completeTmdbLogin(
+				harness.services,
+				eventFor(harness, jar, { params: callbackParams(requestToken) })
+			),
 			'expired'
 		);
 		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
@@ -188,16 +190,14 @@ describe('the sign-in handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		await completeTmdbLogin(
 			harness.services,
-			contextFor(harness, jar),
-			callbackParams(requestToken)
+			eventFor(harness, jar, { params: callbackParams(requestToken) })
 		);
 		const replayJar = new CookieJar();
 		replayJar.set('__Host-marquee_login', pending.value, pending.options);
 		await expectLoginError(
 			completeTmdbLogin(
 				harness.services,
-				contextFor(harness, replayJar),
-				callbackParams(requestToken)
+				eventFor(harness, replayJar, { params: callbackParams(requestToken) })
 			),
 			'expired'
 		);
@@ -208,8 +208,7 @@ describe('the sign-in handshake', () => {
 		const { jar, session, requestToken } = await signIn(harness);
 		const outcome = await completeTmdbLogin(
 			harness.services,
-			contextFor(harness, jar, session),
-			callbackParams(requestToken)
+			eventFor(harness, jar, { session: session, params: callbackParams(requestToken) })
 		);
 		expect(outcome).toEqual({ kind: 'already_signed_in', returnTo: '/' });
 		expect(await countRows(harness)).toEqual({ users: 1, sessions: 1 });
@@ -222,8 +221,7 @@ describe('the sign-in handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'grace' });
 		const outcome = await completeTmdbLogin(
 			harness.services,
-			contextFor(harness, jar, first.session),
-			callbackParams(requestToken)
+			eventFor(harness, jar, { session: first.session, params: callbackParams(requestToken) })
 		);
 		expect(outcome.kind).toBe('signed_in');
 		const ids = await harness.database.sql`SELECT id FROM auth_sessions`;
@@ -238,7 +236,10 @@ describe('the sign-in handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		harness.sandbox.sandbox.injectFault('account', { kind: 'unavailable' }, 20);
 		await expectLoginError(
-			completeTmdbLogin(harness.services, contextFor(harness, jar), callbackParams(requestToken)),
+			completeTmdbLogin(
+				harness.services,
+				eventFor(harness, jar, { params: callbackParams(requestToken) })
+			),
 			'unavailable'
 		);
 		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
@@ -258,12 +259,11 @@ describe('the sign-in handshake', () => {
 		try {
 			const error = await completeTmdbLogin(
 				harness.services,
-				contextFor(harness, jar),
-				callbackParams(requestToken)
+				eventFor(harness, jar, { params: callbackParams(requestToken) })
 			).catch((caught: unknown) => caught);
 			expect(error).toBeInstanceOf(LoginError);
 			expect((error as LoginError).code).toBe('failed');
-			expect((error as LoginError).errorId).toMatch(/^[0-9a-f-]{36}$/);
+			expect((error as LoginError).details.errorId).toMatch(/^[0-9a-f-]{36}$/);
 		} finally {
 			await brokenSql`ALTER TABLE auth_sessions DROP CONSTRAINT reject_all`;
 		}

@@ -4,14 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { Cookies } from '@sveltejs/kit';
+import type { Cookies, RequestEvent } from '@sveltejs/kit';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createAuthServices, type AuthServices } from '../../../src/lib/server/services.ts';
-import {
-	completeTmdbLogin,
-	startTmdbLogin,
-	type LoginContext
-} from '../../../src/lib/server/auth/login.ts';
+import { completeTmdbLogin, startTmdbLogin } from '../../../src/lib/server/auth/login.ts';
 import type { AppSession } from '../../../src/lib/server/auth/types.ts';
 import { parseConfig } from '../../../src/lib/server/config.ts';
 import { createLogger, type Logger } from '../../../src/lib/server/log.ts';
@@ -21,6 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts
 
 export const API_KEY = 'c0ffee00c0ffee00c0ffee00c0ffee00';
 export const ORIGIN = 'https://marquee.test';
+export const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/133.0';
 
 type CookieOptions = Parameters<Cookies['set']>[2];
 export type SetCookie = { value: string; options: CookieOptions };
@@ -75,6 +72,8 @@ export async function startHarness(): Promise<Harness> {
 		ORIGIN,
 		TMDB_TIMEOUT_MS: '1000',
 		TMDB_RETRY_BUDGET_MS: '1500',
+		// Every sign-in of these tests comes from one address; the limit has tests of its own.
+		SIGN_IN_RATE_LIMIT_PER_MINUTE: '100000',
 		SESSION_ENCRYPTION_KEYS: encryptionKeys.map((key) => key.toString('base64')).join(',')
 	};
 	const servicesWith: Harness['servicesWith'] = (overrides, options = {}) => {
@@ -105,25 +104,31 @@ export async function startHarness(): Promise<Harness> {
 	};
 }
 
-export function contextFor(
+/**
+ * The parts of a SvelteKit request the sign-in code reads: cookies (in the jar), the URL (on
+ * the app's https origin, so cookies get their `__Host-` names), the user agent, the client
+ * address, and the request's locals.
+ */
+export function eventFor(
 	harness: Harness,
 	jar: CookieJar,
-	currentSession: AppSession | null = null
-): LoginContext {
+	options: { session?: AppSession | null; params?: URLSearchParams } = {}
+): RequestEvent {
+	const url = new URL(options.params ? `/auth/callback?${options.params}` : '/auth/login', ORIGIN);
 	return {
-		cookies: jar,
-		secure: true,
-		origin: ORIGIN,
-		userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/133.0',
-		log: harness.log,
-		currentSession
-	};
+		url,
+		cookies: jar as unknown as Cookies,
+		request: new Request(url, { headers: { 'user-agent': USER_AGENT } }),
+		locals: { requestId: 'test', log: harness.log, user: null, session: options.session ?? null },
+		getClientAddress: () => '203.0.113.10',
+		setHeaders: () => undefined
+	} as unknown as RequestEvent;
 }
 
 /** Starts sign-in and returns the request token from the approval URL, as TMDB would see it. */
 export async function startLogin(harness: Harness, jar: CookieJar, returnTo?: string) {
 	const approvalUrl = new URL(
-		await startTmdbLogin(harness.services, contextFor(harness, jar), returnTo)
+		await startTmdbLogin(harness.services, eventFor(harness, jar), returnTo)
 	);
 	const requestToken = approvalUrl.pathname.split('/').pop()!;
 	return { approvalUrl, requestToken };
@@ -147,11 +152,10 @@ export async function signIn(
 	});
 	const outcome = await completeTmdbLogin(
 		services,
-		contextFor(harness, jar),
-		callbackParams(requestToken)
+		eventFor(harness, jar, { params: callbackParams(requestToken) })
 	);
 	if (outcome.kind !== 'signed_in') throw new Error('expected a new session');
-	return { jar, requestToken, ...outcome };
+	return { jar, requestToken, token: jar.get('__Host-marquee_session')!, ...outcome };
 }
 
 export async function countRows(harness: Harness) {

@@ -8,7 +8,7 @@ import {
 	signOut
 } from '../../../src/lib/server/auth/sign-out.ts';
 import { tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
-import { signIn, useHarness } from './harness.ts';
+import { CookieJar, eventFor, signIn, useHarness } from './harness.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const START = new Date('2026-03-01T12:00:00Z');
@@ -257,7 +257,7 @@ describe('revocation and sign-out', () => {
 	test('R3.1 R3.2 sign-out deletes the row, the cookie and the TMDB session', async () => {
 		const { token, jar, session } = await signIn(harness);
 		jar.set('__Host-marquee_session', token, { path: '/' });
-		await signOut(harness.services, { cookies: jar, secure: true, log: harness.log }, session);
+		await signOut(harness.services, eventFor(harness, jar, { session }));
 		expect(jar.store.has('__Host-marquee_session')).toBe(false);
 		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
 		const deleted = harness.sandbox.sandbox
@@ -270,18 +270,25 @@ describe('revocation and sign-out', () => {
 		const adaHere = await signIn(harness, { username: 'ada' });
 		const adaThere = await signIn(harness, { username: 'ada' });
 		const grace = await signIn(harness, { username: 'grace' });
-		const log = harness.log;
 
-		expect(await revokeSession(harness.services, log, adaHere.session, grace.session.id)).toBe(
-			false
-		);
+		expect(
+			await revokeSession(
+				harness.services,
+				eventFor(harness, new CookieJar(), { session: adaHere.session }),
+				grace.session.id
+			)
+		).toBe(false);
 		expect(
 			(await harness.services.sessions.validateSessionToken(grace.token)).session
 		).not.toBeNull();
 
-		expect(await revokeSession(harness.services, log, adaHere.session, adaThere.session.id)).toBe(
-			true
-		);
+		expect(
+			await revokeSession(
+				harness.services,
+				eventFor(harness, new CookieJar(), { session: adaHere.session }),
+				adaThere.session.id
+			)
+		).toBe(true);
 		expect(
 			(await harness.services.sessions.validateSessionToken(adaThere.token)).session
 		).toBeNull();
@@ -297,7 +304,12 @@ describe('revocation and sign-out', () => {
 			await signIn(harness, { username: 'ada' })
 		];
 		const grace = await signIn(harness, { username: 'grace' });
-		expect(await revokeOtherSessions(harness.services, harness.log, here.session)).toBe(2);
+		expect(
+			await revokeOtherSessions(
+				harness.services,
+				eventFor(harness, new CookieJar(), { session: here.session })
+			)
+		).toBe(2);
 		for (const other of others) {
 			expect(
 				(await harness.services.sessions.validateSessionToken(other.token)).session
@@ -341,7 +353,12 @@ describe('R6.4 R3.1 finding 4: ending many sessions at once is bounded', () => {
 		harness.sandbox.sandbox.injectFault('session/delete', { kind: 'hang', delayMs: 150 }, 12);
 		const { fetch, counts } = countingFetch();
 		const services = harness.servicesWith({}, { fetch });
-		expect(await revokeOtherSessions(services, harness.log, here.session)).toBe(12);
+		expect(
+			await revokeOtherSessions(
+				services,
+				eventFor(harness, new CookieJar(), { session: here.session })
+			)
+		).toBe(12);
 		expect(counts.started).toBe(12);
 		expect(counts.peak).toBe(4);
 	});
@@ -356,7 +373,10 @@ describe('R6.4 R3.1 finding 4: ending many sessions at once is bounded', () => {
 			{ TMDB_TIMEOUT_MS: '2000', TMDB_RETRY_BUDGET_MS: '20000' },
 			{ fetch }
 		);
-		await revokeOtherSessions(services, harness.log, here.session);
+		await revokeOtherSessions(
+			services,
+			eventFor(harness, new CookieJar(), { session: here.session })
+		);
 		await new Promise((resolve) => setTimeout(resolve, 2_500));
 		// ...but the wait ends at 3 s: the attempts at 0 and 2 s, and nothing after.
 		expect(counts.started).toBe(2);

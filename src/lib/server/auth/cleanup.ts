@@ -1,11 +1,10 @@
 /**
- * Deletes expired sessions in the background (R6.6). Every instance schedules it, but a
+ * Deletes expired sessions in the background. Every instance schedules it, but a
  * PostgreSQL advisory lock lets only one run at a time; the others skip that round.
  */
 import type { Sql } from '../db/client.ts';
-import { deleteRateLimitsBefore } from '../db/rate-limits.ts';
-import { deleteExpiredSessionBatch } from '../db/sessions.ts';
-import { RATE_LIMIT_WINDOW_MS } from './rate-limit.ts';
+import { deleteExpiredSessionBatch, deleteRateLimitsBefore } from '../db/auth.ts';
+import { RATE_LIMIT_WINDOW_MS } from './login.ts';
 import type { Logger } from '../log.ts';
 
 /** "marquee cleanup": shared by every instance. */

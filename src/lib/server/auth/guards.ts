@@ -1,6 +1,6 @@
 import { getRequestEvent } from '$app/server';
 import { redirect } from '@sveltejs/kit';
-import { safeReturnPath } from './return-path.ts';
+import { safeReturnPath } from './login.ts';
 import type { AppSession, AppUser } from './types.ts';
 
 /**

@@ -1,103 +1,331 @@
 /**
- * The sign-in handshake with TMDB (R1): start creates a request token and binds it to this
- * browser; the callback checks that binding, turns the approved token into a TMDB session,
- * loads the account, and stores the user and the app session together (or nothing at all).
+ * The sign-in handshake with TMDB, whole. Start creates a request token and binds it to this
+ * browser with a signed pending-login cookie; the callback checks that binding, turns the
+ * approved token into a TMDB session, loads the account, and stores the user and the app
+ * session together (or nothing at all). Around it: the per-client rate limit, the return path
+ * check, and the fixed list of messages a failed sign-in shows.
  */
-import { randomUUID } from 'node:crypto';
-import type { Logger } from '../log.ts';
-import { isDatabaseOutage } from '../db/outage.ts';
-import { deleteSessionById } from '../db/sessions.ts';
-import { upsertTmdbUser } from '../db/users.ts';
-import type { Sql } from '../db/client.ts';
-import { approvalUrl } from '../tmdb/client.ts';
-import { isTmdbError } from '../tmdb/errors.ts';
+import type { RequestEvent } from '@sveltejs/kit';
+import ipaddr from 'ipaddr.js';
+import { createHash, createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import {
-	deletePendingLoginCookie,
-	hashRequestToken,
-	pendingLoginMatches,
-	readPendingLoginCookie,
-	setPendingLoginCookie,
-	type CookieJar
-} from './cookies.ts';
-import { loginErrorForTmdb, type LoginErrorCode } from './login-errors.ts';
-import { safeReturnPath } from './return-path.ts';
+	countRateLimitHit,
+	deleteSessionById,
+	deleteUserSessionsBeyond,
+	upsertTmdbUser
+} from '../db/auth.ts';
+import type { Sql } from '../db/client.ts';
+import { isDatabaseOutage } from '../db/outage.ts';
 import type { AuthServices } from '../services.ts';
-import { sessionLogId } from './session-token.ts';
-import { tmdbSessionIdOf } from './sessions.ts';
+import { approvalUrl } from '../tmdb/client.ts';
+import { isTmdbError, userMessageFor, type TmdbErrorKind } from '../tmdb/errors.ts';
+import {
+	cookieNaming,
+	sessionLogId,
+	setSessionCookie,
+	tmdbSessionIdOf,
+	type CookieEvent
+} from './sessions.ts';
 import { endTmdbSessionsQuietly } from './sign-out.ts';
 import type { AppSession } from './types.ts';
 
-export type LoginContext = {
-	cookies: CookieJar;
-	/** Whether cookies must be Secure: the request came over https. */
-	secure: boolean;
-	/** The app's public origin, for TMDB's redirect back to /auth/callback. */
-	origin: string;
-	userAgent: string | null;
-	log: Logger;
-	/** The session this browser already has, replaced on sign-in (no session fixation). */
-	currentSession: AppSession | null;
+// --- Why a sign-in failed: a short code in the sign-in page's URL. The page shows a message
+// from this fixed list; nothing from the URL is ever reflected. TMDB's failures are told in the
+// words TMDB errors use everywhere (tmdb/errors.ts). ---
+
+export const LOGIN_ERROR_MESSAGES = {
+	denied: 'You chose not to approve Marquee on TMDB, so you are not signed in.',
+	expired: userMessageFor('token_invalid'),
+	not_approved: userMessageFor('token_not_approved'),
+	mismatch:
+		'This sign-in was not started in this browser, or it took too long. Please sign in again.',
+	invalid_callback: 'TMDB sent back an incomplete answer. Please sign in again.',
+	unavailable: userMessageFor('unavailable'),
+	rate_limited: userMessageFor('rate_limited'),
+	not_configured: userMessageFor('invalid_credential'),
+	too_many_attempts:
+		'Too many sign-in attempts from your network. Please wait a minute and try again.',
+	database_unavailable: 'We cannot reach our database right now. Please try again in a minute.',
+	failed: 'Something went wrong while signing you in. Please try again.'
+} as const;
+
+export type LoginErrorCode = keyof typeof LOGIN_ERROR_MESSAGES;
+
+export function isLoginErrorCode(value: unknown): value is LoginErrorCode {
+	return typeof value === 'string' && Object.hasOwn(LOGIN_ERROR_MESSAGES, value);
+}
+
+const CODE_FOR_TMDB_FAILURE: Record<TmdbErrorKind, LoginErrorCode> = {
+	network: 'unavailable',
+	timeout: 'unavailable',
+	unavailable: 'unavailable',
+	bad_response: 'unavailable',
+	rate_limited: 'rate_limited',
+	invalid_credential: 'not_configured',
+	token_invalid: 'expired',
+	token_not_approved: 'not_approved',
+	session_invalid: 'failed',
+	unknown: 'failed'
 };
 
 export class LoginError extends Error {
 	constructor(
 		readonly code: LoginErrorCode,
-		readonly errorId?: string
+		readonly details: { errorId?: string; retryAfterSeconds?: number } = {}
 	) {
 		super(`Sign-in failed: ${code}`);
 		this.name = 'LoginError';
 	}
 }
 
-/** TMDB request tokens are 40 hex characters; allow some room, but nothing odd. */
-const REQUEST_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+// --- Return paths: only a same-origin path that starts with exactly one `/`. Everything else,
+// including encoded and control-character variants, becomes `/`. ---
 
-/** Starts sign-in (R1.1): returns the URL of TMDB's approval page to send the browser to. */
-export async function startTmdbLogin(
-	services: AuthServices,
-	context: LoginContext,
-	requestedReturnPath: unknown
-): Promise<string> {
-	const returnTo = safeReturnPath(requestedReturnPath);
-	let token: { requestToken: string; expiresAt: Date };
+/** Of the normalised path: what the pending-login cookie carries and its reader accepts. */
+export const MAX_RETURN_PATH_LENGTH = 1024;
+/** Of the raw input, only to bound the work; normalising can grow a path up to 9 times. */
+const MAX_CANDIDATE_LENGTH = 8 * MAX_RETURN_PATH_LENGTH;
+const SAFE_BASE = 'http://marquee.invalid';
+const HANDSHAKE_PATH = /^\/auth\/(callback|login|logout)(\/|$)/;
+
+export function safeReturnPath(candidate: unknown): string {
+	if (typeof candidate !== 'string' || candidate.length === 0) return '/';
+	if (candidate.length > MAX_CANDIDATE_LENGTH) return '/';
+	// Control characters (tabs and newlines are dropped by URL parsers), backslashes (read as `/`)
+	// and any `%` encoding of them are refused outright rather than cleaned up.
+	// eslint-disable-next-line no-control-regex -- matching control characters is the point
+	if (/[\u0000-\u001f\u007f\\]/.test(candidate)) return '/';
+	if (/%(0[0-9a-f]|1[0-9a-f]|7f|5c)/i.test(candidate)) return '/';
+	if (!candidate.startsWith('/') || candidate.startsWith('//')) return '/';
+	if (/^\/%2f/i.test(candidate)) return '/';
+	let parsed: URL;
 	try {
-		token = await services.tmdb.createRequestToken();
-	} catch (error) {
-		throw loginFailure(context.log, 'sign-in could not start', error);
+		parsed = new URL(candidate, SAFE_BASE);
+	} catch {
+		return '/';
 	}
-	setPendingLoginCookie(context.cookies, context.secure, services.config.session.encryptionKeys, {
-		tokenHash: hashRequestToken(token.requestToken),
-		returnTo,
-		expiresAt: token.expiresAt
+	if (parsed.origin !== SAFE_BASE) return '/';
+	const path = parsed.pathname + parsed.search + parsed.hash;
+	// Dot segments can normalise into a protocol-relative path: `/.//evil.example` → `//evil.example`.
+	if (path.startsWith('//')) return '/';
+	if (path.length > MAX_RETURN_PATH_LENGTH) return '/';
+	// Never send someone back into the sign-in handshake itself, however its path is spelt.
+	if (HANDSHAKE_PATH.test(decodedPath(parsed.pathname))) return '/';
+	return path;
+}
+
+function decodedPath(pathname: string): string {
+	try {
+		return decodeURIComponent(pathname);
+	} catch {
+		return pathname;
+	}
+}
+
+// --- The rate limit of sign-in starts and callbacks, per client, in PostgreSQL so it holds
+// across instances. A fixed one-minute window keeps it to one statement a hit. Clients are
+// stored hashed: the limiter needs to tell them apart, not to know them. ---
+
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+
+async function limitSignInAttempts(
+	services: AuthServices,
+	event: RequestEvent,
+	bucket: 'sign_in' | 'callback',
+	now = new Date()
+): Promise<void> {
+	const windowStart = Math.floor(now.getTime() / RATE_LIMIT_WINDOW_MS) * RATE_LIMIT_WINDOW_MS;
+	const client = createHash('sha256').update(clientOf(event)).digest('base64url').slice(0, 22);
+	const hits = await countRateLimitHit(services.sql, `${bucket}:${client}`, new Date(windowStart));
+	if (hits <= services.config.session.signInRateLimitPerMinute) return;
+	const retryAfterSeconds = Math.max(
+		1,
+		Math.ceil((windowStart + RATE_LIMIT_WINDOW_MS - now.getTime()) / 1000)
+	);
+	event.locals.log.warn({ event: 'sign_in_rate_limited', bucket }, 'too many sign-in attempts');
+	event.setHeaders({ 'retry-after': String(retryAfterSeconds) });
+	throw new LoginError('too_many_attempts', { retryAfterSeconds });
+}
+
+/**
+ * Who counts as one client: an IPv4 address, or an IPv6 /64 (what one subscriber is given). The
+ * address comes from adapter-node (`ADDRESS_HEADER`/`XFF_DEPTH` behind a proxy), never from a
+ * raw header. When that header is missing or short, the request did not come through the proxy
+ * as configured: such requests share one bucket rather than fail.
+ */
+function clientOf(event: RequestEvent): string {
+	try {
+		return clientKey(event.getClientAddress());
+	} catch {
+		event.locals.log.warn(
+			{ event: 'client_address_unknown' },
+			'the client address header is missing or short; check ADDRESS_HEADER and XFF_DEPTH'
+		);
+		return 'unknown';
+	}
+}
+
+export function clientKey(address: string): string {
+	if (!ipaddr.isValid(address)) return address;
+	const parsed = ipaddr.process(address);
+	if (parsed.kind() === 'ipv4') return parsed.toString();
+	const prefix = (parsed as ipaddr.IPv6).parts.slice(0, 4);
+	return `${prefix.map((part) => part.toString(16)).join(':')}::/64`;
+}
+
+// --- The pending-login cookie: `base64url(JSON {h, r, e}).<HMAC>`, a hash of the request token
+// (never the token), the return path and the expiry. The MAC key is derived from each
+// SESSION_ENCRYPTION_KEYS key with HKDF: the first signs, every one verifies, so rotation works
+// as for sealed ids, and knowing a leaked request token is not enough to build the cookie. ---
+
+const LOGIN_COOKIE = 'marquee_login';
+/** A cookie larger than this is not ours: refuse it before parsing. */
+const MAX_LOGIN_COOKIE_LENGTH = 2048;
+
+export type PendingLogin = { tokenHash: string; returnTo: string; expiresAt: Date };
+
+const pendingLoginSchema = z.object({
+	h: z.string().regex(/^[0-9a-f]{64}$/),
+	r: z.string().max(MAX_RETURN_PATH_LENGTH),
+	e: z.number().int().positive()
+});
+
+const macKeys = new WeakMap<Buffer, Buffer>();
+
+function macOf(value: string, key: Buffer): string {
+	let macKey = macKeys.get(key);
+	if (!macKey) {
+		macKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'marquee cookie mac v1', 32));
+		macKeys.set(key, macKey);
+	}
+	return createHmac('sha256', macKey).update(value).digest('base64url');
+}
+
+/** `<value>.<mac>`; the value must not contain a dot (base64url never does). */
+export function signValue(value: string, keys: readonly Buffer[]): string {
+	return `${value}.${macOf(value, keys[0]!)}`;
+}
+
+/** The value when some configured key signed it, otherwise null. */
+export function verifySignedValue(signed: string, keys: readonly Buffer[]): string | null {
+	const [value, mac, ...rest] = signed.split('.');
+	if (!value || !mac || rest.length > 0) return null;
+	// Compared as text: base64url decoding ignores trailing bits, so two spellings decode alike.
+	const presented = Buffer.from(mac);
+	const valid = keys.some((key) => {
+		const expected = Buffer.from(macOf(value, key));
+		return presented.length === expected.length && timingSafeEqual(presented, expected);
 	});
-	context.log.info({ event: 'sign_in_started' }, 'sign-in started');
-	return approvalUrl(
-		services.config.tmdb.webUrl,
-		token.requestToken,
-		`${context.origin}/auth/callback`
+	return valid ? value : null;
+}
+
+export function hashRequestToken(requestToken: string): string {
+	return createHash('sha256').update(requestToken).digest('hex');
+}
+
+export function setPendingLoginCookie(
+	event: CookieEvent,
+	keys: readonly Buffer[],
+	login: PendingLogin
+): void {
+	const payload = Buffer.from(
+		JSON.stringify({ h: login.tokenHash, r: login.returnTo, e: login.expiresAt.getTime() })
+	).toString('base64url');
+	const { name, options } = cookieNaming(event, LOGIN_COOKIE);
+	event.cookies.set(name, signValue(payload, keys), {
+		...options,
+		expires: login.expiresAt
+	});
+}
+
+/** The pending login of this browser, or null when absent, expired, or not signed by us. */
+export function readPendingLoginCookie(
+	event: CookieEvent,
+	keys: readonly Buffer[],
+	now: Date
+): PendingLogin | null {
+	const raw = event.cookies.get(cookieNaming(event, LOGIN_COOKIE).name);
+	if (!raw || raw.length > MAX_LOGIN_COOKIE_LENGTH) return null;
+	const payload = verifySignedValue(raw, keys);
+	if (payload === null) return null;
+	let decoded: unknown;
+	try {
+		decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+	} catch {
+		return null;
+	}
+	const parsed = pendingLoginSchema.safeParse(decoded);
+	if (!parsed.success || parsed.data.e <= now.getTime()) return null;
+	return { tokenHash: parsed.data.h, returnTo: parsed.data.r, expiresAt: new Date(parsed.data.e) };
+}
+
+function deletePendingLoginCookie(event: CookieEvent): void {
+	const { name, options } = cookieNaming(event, LOGIN_COOKIE);
+	event.cookies.delete(name, options);
+}
+
+/** Constant-time check that the callback's token is the one this browser started with. */
+function pendingLoginMatches(login: PendingLogin, requestToken: string): boolean {
+	return timingSafeEqual(
+		Buffer.from(login.tokenHash, 'hex'),
+		Buffer.from(hashRequestToken(requestToken), 'hex')
 	);
 }
 
+// --- The handshake ---
+
+/** TMDB request tokens are 40 hex characters; allow some room, but nothing odd. */
+const REQUEST_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
+/** Starts sign-in: returns the URL of TMDB's approval page to send the browser to. */
+export async function startTmdbLogin(
+	services: AuthServices,
+	event: RequestEvent,
+	requestedReturnPath: unknown
+): Promise<string> {
+	const { log } = event.locals;
+	try {
+		await limitSignInAttempts(services, event, 'sign_in');
+		const returnTo = safeReturnPath(requestedReturnPath);
+		const token = await services.tmdb.createRequestToken();
+		setPendingLoginCookie(event, services.config.session.encryptionKeys, {
+			tokenHash: hashRequestToken(token.requestToken),
+			returnTo,
+			expiresAt: token.expiresAt
+		});
+		log.info({ event: 'sign_in_started' }, 'sign-in started');
+		const origin = services.config.origin ?? event.url.origin;
+		return approvalUrl(services.config.tmdb.webUrl, token.requestToken, `${origin}/auth/callback`);
+	} catch (error) {
+		throw loginFailure(log, 'sign-in could not start', error);
+	}
+}
+
 export type CompletedLogin =
-	| { kind: 'signed_in'; token: string; session: AppSession; returnTo: string }
+	| { kind: 'signed_in'; session: AppSession; returnTo: string }
 	/** A reload of a used callback URL by someone who is signed in already: just go on. */
 	| { kind: 'already_signed_in'; returnTo: string };
 
-/** Finishes sign-in at /auth/callback (R1.2, R1.3, R6.5). Throws LoginError on any failure. */
+/**
+ * Finishes sign-in at /auth/callback: on success the session cookie is set and the answer says
+ * where to send the browser. Throws LoginError on any failure.
+ */
 export async function completeTmdbLogin(
 	services: AuthServices,
-	context: LoginContext,
-	params: URLSearchParams
+	event: RequestEvent
 ): Promise<CompletedLogin> {
-	const { log } = context;
-	const pending = readPendingLoginCookie(
-		context.cookies,
-		context.secure,
-		services.config.session.encryptionKeys,
-		new Date()
-	);
-	if (!pending && context.currentSession) return { kind: 'already_signed_in', returnTo: '/' };
+	const { log, session: currentSession } = event.locals;
+	try {
+		await limitSignInAttempts(services, event, 'callback');
+	} catch (error) {
+		throw loginFailure(log, 'sign-in could not be checked', error);
+	}
+	const keys = services.config.session.encryptionKeys;
+	const pending = readPendingLoginCookie(event, keys, new Date());
+	if (!pending && currentSession) return { kind: 'already_signed_in', returnTo: '/' };
 
+	const params = event.url.searchParams;
 	const tokens = params.getAll('request_token');
 	const denied = params.getAll('denied');
 	const approved = params.getAll('approved');
@@ -122,7 +350,7 @@ export async function completeTmdbLogin(
 		throw new LoginError('mismatch');
 	}
 	// The token is spent from here on, whatever happens next.
-	deletePendingLoginCookie(context.cookies, context.secure);
+	deletePendingLoginCookie(event);
 	if (isDenial) {
 		log.info({ event: 'sign_in_denied' }, 'sign-in denied at TMDB');
 		throw new LoginError('denied');
@@ -137,20 +365,24 @@ export async function completeTmdbLogin(
 
 	try {
 		const account = await services.tmdb.getAccount(tmdbSessionId);
+		const userAgent = event.request.headers.get('user-agent');
 		const { token, session, ended } = await services.sql.begin(async (tx) => {
 			// A transaction runs queries like the pool; postgres.js only types it without pool methods.
 			const sql = tx as unknown as Sql;
 			const userId = await upsertTmdbUser(sql, account, new Date());
-			if (context.currentSession) await deleteSessionById(sql, context.currentSession.id);
-			const created = await services.sessions.createSession(
+			// No session fixation: the session this browser had is replaced.
+			if (currentSession) await deleteSessionById(sql, currentSession.id);
+			const created = await services.sessions.createSession(sql, userId, tmdbSessionId, userAgent);
+			// Beyond the cap, the person's least recently used sessions end.
+			const beyondCap = await deleteUserSessionsBeyond(
 				sql,
 				userId,
-				tmdbSessionId,
-				context.userAgent
+				services.config.session.maxPerUser
 			);
-			return { ...created, ended: await services.sessions.endSessionsBeyondCap(sql, userId) };
+			return { ...created, ended: services.sessions.openTmdbSessionIds(beyondCap) };
 		});
-		const replaced = context.currentSession && tmdbSessionIdOf(context.currentSession);
+		setSessionCookie(event, token, session.expiresAt);
+		const replaced = currentSession && tmdbSessionIdOf(currentSession);
 		if (replaced) ended.push(replaced);
 		if (ended.length > 0) {
 			log.info({ event: 'sessions_ended_on_sign_in', count: ended.length }, 'older sessions ended');
@@ -160,7 +392,7 @@ export async function completeTmdbLogin(
 			{ event: 'sign_in_completed', session: sessionLogId(session.id), tmdbAccountId: account.id },
 			'signed in'
 		);
-		return { kind: 'signed_in', token, session, returnTo: safeReturnPath(pending.returnTo) };
+		return { kind: 'signed_in', session, returnTo: safeReturnPath(pending.returnTo) };
 	} catch (error) {
 		// Our side failed after TMDB made a session: end it there, so nothing is left behind.
 		await endTmdbSessionsQuietly(services, [tmdbSessionId], log);
@@ -168,9 +400,12 @@ export async function completeTmdbLogin(
 	}
 }
 
-/** A LoginError for the person; a database outage passes through for the caller's 503. */
-function loginFailure(log: Logger, message: string, error: unknown): unknown {
-	if (error instanceof LoginError || isDatabaseOutage(error)) return error;
+function loginFailure(log: RequestEvent['locals']['log'], message: string, error: unknown) {
+	if (error instanceof LoginError) return error;
+	if (isDatabaseOutage(error)) {
+		log.error({ event: 'database_unavailable', err: error }, message);
+		return new LoginError('database_unavailable');
+	}
 	if (isTmdbError(error)) {
 		log.warn(
 			{
@@ -181,9 +416,9 @@ function loginFailure(log: Logger, message: string, error: unknown): unknown {
 			},
 			message
 		);
-		return new LoginError(loginErrorForTmdb(error.kind));
+		return new LoginError(CODE_FOR_TMDB_FAILURE[error.kind]);
 	}
 	const errorId = randomUUID();
 	log.error({ event: 'sign_in_failed', err: error, errorId }, message);
-	return new LoginError('failed', errorId);
+	return new LoginError('failed', { errorId });
 }

@@ -1,17 +1,27 @@
 /**
- * Periodic check that TMDB still accepts a session's TMDB session (R4.4). It runs off the
+ * Periodic check that TMDB still accepts a session's TMDB session. It runs off the
  * request's critical path, at most once per period per session across all instances (the
  * claim is an UPDATE), ends the app session when TMDB says the session is gone, keeps the
  * person signed in when TMDB is merely in trouble, and refreshes the stored profile.
  */
-import { claimTmdbCheck, deleteSessionById } from '../db/sessions.ts';
-import { refreshTmdbProfile } from '../db/users.ts';
+import type { RequestEvent } from '@sveltejs/kit';
+import { claimTmdbCheck, deleteSessionById, refreshTmdbProfile } from '../db/auth.ts';
 import type { Logger } from '../log.ts';
 import { isTmdbError } from '../tmdb/errors.ts';
 import type { AuthServices } from '../services.ts';
-import { sessionLogId } from './session-token.ts';
-import { tmdbSessionIdOf } from './sessions.ts';
+import { sessionLogId, tmdbSessionIdOf } from './sessions.ts';
 import type { AppSession } from './types.ts';
+
+/** Checks the request's session when due, off the critical path: the page does not wait. */
+export function scheduleTmdbCheck(services: AuthServices, event: RequestEvent): void {
+	const { session, log } = event.locals;
+	if (!session || !isTmdbCheckDue(session, services.config.tmdb.revalidateMinutes, new Date())) {
+		return;
+	}
+	void revalidateTmdbSession(services, session, log).catch((error: unknown) =>
+		log.warn({ event: 'tmdb_session_check_failed', err: error }, 'TMDB session check crashed')
+	);
+}
 
 export function isTmdbCheckDue(session: AppSession, revalidateMinutes: number, now: Date): boolean {
 	return now.getTime() - session.tmdbCheckedAt.getTime() >= revalidateMinutes * 60_000;

@@ -1,47 +1,125 @@
 /**
- * App sessions on top of Lucia (R4, R6.2): hashed ids, sliding expiry capped by an absolute
- * lifetime, `last_seen_at` written at most hourly, and the TMDB session id sealed at rest.
+ * App sessions, whole: the random token in the cookie and the hash the database keeps, the
+ * cookie itself, the TMDB session id sealed at rest, and validation on top of Lucia (sliding
+ * expiry capped by an absolute lifetime, `last_seen_at` written at most hourly). Lucia v3 is no
+ * longer maintained, so it stays behind this file: nothing else imports `lucia`.
  */
+import type { RequestEvent } from '@sveltejs/kit';
+import { PostgresJsAdapter } from '@lucia-auth/adapter-postgresql';
+import { Lucia, TimeSpan, type DatabaseSession, type DatabaseUser } from 'lucia';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { Sql } from '../db/client.ts';
 import {
-	deleteOtherUserSessions,
-	deleteUserSession,
-	deleteUserSessionsBeyond,
+	extendSessionExpiry,
+	insertSession,
 	listActiveUserSessions,
+	selectSessionAndUser,
 	touchSessionLastSeen,
-	type SessionListing
-} from '../db/sessions.ts';
-import { createLucia, type SessionRow, type UserRow } from './lucia.ts';
-import { decryptSecret, encryptSecret } from './secret-box.ts';
-import {
-	generateSessionToken,
-	hashSessionToken,
-	isWellFormedSessionToken
-} from './session-token.ts';
+	type SessionListing,
+	type SessionRow,
+	type UserRow
+} from '../db/auth.ts';
 import type { AppSession, AppUser } from './types.ts';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-const LAST_SEEN_RESOLUTION_MS = 60 * 60 * 1000;
-const MAX_USER_AGENT_LENGTH = 512;
+// --- The token: 256 random bits in the cookie; the database keeps only its SHA-256. ---
 
-export type SessionOptions = {
-	encryptionKeys: readonly Buffer[];
-	idleDays: number;
-	maxDays: number;
-	maxPerUser: number;
-};
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export type ValidatedSession =
-	{ session: AppSession; user: AppUser } | { session: null; user: null };
+export function generateSessionToken(): string {
+	return randomBytes(32).toString('base64url');
+}
 
-/**
- * The decrypted TMDB session id travels beside the session, not on it: `locals.session` is read
- * by pages, and keeping the secret off that object means no load can hand it to the browser.
- */
-const tmdbSessionIds = new WeakMap<AppSession, string>();
+/** Anything else in the cookie is tampering or junk: it is never hashed or looked up. */
+export function isWellFormedSessionToken(value: string): boolean {
+	return TOKEN_PATTERN.test(value);
+}
 
-export function tmdbSessionIdOf(session: AppSession): string | null {
-	return tmdbSessionIds.get(session) ?? null;
+export function hashSessionToken(token: string): string {
+	return createHash('sha256').update(token).digest('hex');
+}
+
+/** What logs may show of a session: a prefix of the hashed id, never the token. */
+export function sessionLogId(sessionId: string): string {
+	return sessionId.slice(0, 12);
+}
+
+// --- The cookies: HttpOnly, SameSite=Lax, Path=/, host-only (no Domain). Over https they are
+// Secure with the `__Host-` prefix, which browsers accept only with exactly those attributes;
+// plain http (development, the e2e suite on loopback) cannot set Secure cookies, so there the
+// prefix goes too. The pending-login cookie (login.ts) is made the same way. ---
+
+export type CookieEvent = Pick<RequestEvent, 'cookies' | 'url'>;
+
+export function cookieNaming(event: CookieEvent, base: string) {
+	const secure = event.url.protocol === 'https:';
+	return {
+		name: secure ? `__Host-${base}` : base,
+		options: { path: '/', httpOnly: true, sameSite: 'lax', secure } as const
+	};
+}
+
+const SESSION_COOKIE = 'marquee_session';
+
+export function readSessionCookie(event: CookieEvent): string | null {
+	return event.cookies.get(cookieNaming(event, SESSION_COOKIE).name) ?? null;
+}
+
+export function setSessionCookie(event: CookieEvent, token: string, expiresAt: Date): void {
+	const { name, options } = cookieNaming(event, SESSION_COOKIE);
+	event.cookies.set(name, token, { ...options, expires: expiresAt });
+}
+
+export function deleteSessionCookie(event: CookieEvent): void {
+	const { name, options } = cookieNaming(event, SESSION_COOKIE);
+	event.cookies.delete(name, options);
+}
+
+// --- The TMDB session id at rest: AES-256-GCM with a random 96-bit nonce. The ciphertext names
+// its key (a short fingerprint), so keys rotate: the first configured key seals, every one opens.
+// Format: `v1.<key id>.<nonce>.<ciphertext><tag>` with base64url parts. ---
+
+const SEAL_VERSION = 'v1';
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+export function keyId(key: Buffer): string {
+	return createHash('sha256').update(key).digest('base64url').slice(0, 8);
+}
+
+export function encryptSecret(plaintext: string, keys: readonly Buffer[]): string {
+	const key = keys[0];
+	if (!key) throw new Error('No encryption key configured');
+	const nonce = randomBytes(NONCE_BYTES);
+	const cipher = createCipheriv('aes-256-gcm', key, nonce);
+	const sealed = Buffer.concat([
+		cipher.update(plaintext, 'utf8'),
+		cipher.final(),
+		cipher.getAuthTag()
+	]);
+	return [SEAL_VERSION, keyId(key), nonce.toString('base64url'), sealed.toString('base64url')].join(
+		'.'
+	);
+}
+
+/** The plaintext, or null when the value is malformed, tampered with, or sealed by an unknown key. */
+export function decryptSecret(sealedValue: string, keys: readonly Buffer[]): string | null {
+	const [version, id, nonceText, sealedText, ...rest] = sealedValue.split('.');
+	if (version !== SEAL_VERSION || !id || !nonceText || !sealedText || rest.length > 0) return null;
+	const key = keys.find((candidate) => keyId(candidate) === id);
+	if (!key) return null;
+	const nonce = Buffer.from(nonceText, 'base64url');
+	const sealed = Buffer.from(sealedText, 'base64url');
+	if (nonce.length !== NONCE_BYTES || sealed.length <= TAG_BYTES) return null;
+	try {
+		const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+		decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+		return Buffer.concat([
+			decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)),
+			decipher.final()
+		]).toString('utf8');
+	} catch {
+		return null;
+	}
 }
 
 /** Enough for every session active at once on one instance; the oldest are forgotten first. */
@@ -65,18 +143,78 @@ function createSecretOpener(keys: readonly Buffer[]): (sealed: string) => string
 	};
 }
 
-function toAppUser(id: string, row: UserRow): AppUser {
-	return {
-		id,
-		tmdbAccountId: Number(row.tmdb_account_id),
-		username: row.username,
-		name: row.name,
-		avatarPath: row.avatar_path,
-		gravatarHash: row.gravatar_hash,
-		language: row.language,
-		region: row.region,
-		includeAdult: row.include_adult
-	};
+// --- Lucia, with our SQL: one join per validation, and every slide capped at the absolute
+// lifetime. ---
+
+class SingleQueryAdapter extends PostgresJsAdapter {
+	constructor(
+		private readonly sql: Sql,
+		private readonly maxDays: number
+	) {
+		super(sql, { user: 'users', session: 'auth_sessions' });
+	}
+
+	override async setSession(session: DatabaseSession): Promise<void> {
+		await insertSession(this.sql, { ...(session.attributes as SessionRow), ...session });
+	}
+
+	override async getSessionAndUser(
+		sessionId: string
+	): Promise<[session: DatabaseSession | null, user: DatabaseUser | null]> {
+		const found = await selectSessionAndUser(this.sql, sessionId);
+		if (!found) return [null, null];
+		const { id, userId, expiresAt, ...attributes } = found.session;
+		const { id: foundUserId, ...userAttributes } = found.user;
+		return [
+			{ id, userId, expiresAt, attributes },
+			{ id: foundUserId, attributes: userAttributes }
+		];
+	}
+
+	override async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
+		await extendSessionExpiry(this.sql, sessionId, expiresAt, this.maxDays);
+	}
+}
+
+function createLucia(sql: Sql, options: { idleDays: number; maxDays: number }) {
+	return new Lucia(new SingleQueryAdapter(sql, options.maxDays), {
+		sessionExpiresIn: new TimeSpan(options.idleDays, 'd'),
+		getSessionAttributes: (attributes) => attributes,
+		getUserAttributes: (attributes) => attributes
+	});
+}
+
+declare module 'lucia' {
+	interface Register {
+		Lucia: ReturnType<typeof createLucia>;
+		DatabaseSessionAttributes: SessionRow;
+		DatabaseUserAttributes: UserRow;
+	}
+}
+
+// --- The session manager ---
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const LAST_SEEN_RESOLUTION_MS = 60 * 60 * 1000;
+const MAX_USER_AGENT_LENGTH = 512;
+
+export type SessionOptions = {
+	encryptionKeys: readonly Buffer[];
+	idleDays: number;
+	maxDays: number;
+};
+
+export type ValidatedSession =
+	{ session: AppSession; user: AppUser } | { session: null; user: null };
+
+/**
+ * The decrypted TMDB session id travels beside the session, not on it: `locals.session` is read
+ * by pages, and keeping the secret off that object means no load can hand it to the browser.
+ */
+const tmdbSessionIds = new WeakMap<AppSession, string>();
+
+export function tmdbSessionIdOf(session: AppSession): string | null {
+	return tmdbSessionIds.get(session) ?? null;
 }
 
 export function createSessionManager(sql: Sql, options: SessionOptions) {
@@ -89,21 +227,28 @@ export function createSessionManager(sql: Sql, options: SessionOptions) {
 		userId: string,
 		expiresAt: Date,
 		row: SessionRow,
-		fresh: boolean
+		fresh: boolean,
+		tmdbSessionId: string
 	): AppSession {
-		return {
+		const session: AppSession = {
 			id,
 			userId,
-			expiresAt: new Date(Math.min(expiresAt.getTime(), absoluteEnd(row.created_at).getTime())),
-			createdAt: row.created_at,
-			lastSeenAt: row.last_seen_at,
-			tmdbCheckedAt: row.tmdb_checked_at,
-			userAgent: row.user_agent,
+			expiresAt: new Date(Math.min(expiresAt.getTime(), absoluteEnd(row.createdAt).getTime())),
+			createdAt: row.createdAt,
+			lastSeenAt: row.lastSeenAt,
+			tmdbCheckedAt: row.tmdbCheckedAt,
+			userAgent: row.userAgent,
 			fresh
 		};
+		tmdbSessionIds.set(session, tmdbSessionId);
+		return session;
 	}
 
 	return {
+		/** Opens sealed TMDB session ids, dropping any no configured key opens. */
+		openTmdbSessionIds: (sealed: readonly string[]): string[] =>
+			sealed.map(openSecret).filter((value): value is string => value !== null),
+
 		/**
 		 * Starts a session for `userId`. Pass the transaction the user was stored in, so a user is
 		 * never stored without a session nor a session without a user.
@@ -116,18 +261,17 @@ export function createSessionManager(sql: Sql, options: SessionOptions) {
 		): Promise<{ token: string; session: AppSession }> {
 			const token = generateSessionToken();
 			const now = new Date();
-			const attributes: SessionRow = {
-				created_at: now,
-				last_seen_at: now,
-				tmdb_checked_at: now,
-				tmdb_session_id: encryptSecret(tmdbSessionId, options.encryptionKeys),
-				user_agent: userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null
+			const row: SessionRow = {
+				createdAt: now,
+				lastSeenAt: now,
+				tmdbCheckedAt: now,
+				tmdbSessionId: encryptSecret(tmdbSessionId, options.encryptionKeys),
+				userAgent: userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null
 			};
-			const created = await createLucia(tx, options).createSession(userId, attributes, {
+			const created = await createLucia(tx, options).createSession(userId, row, {
 				sessionId: hashSessionToken(token)
 			});
-			const session = toAppSession(created.id, userId, created.expiresAt, attributes, true);
-			tmdbSessionIds.set(session, tmdbSessionId);
+			const session = toAppSession(created.id, userId, created.expiresAt, row, true, tmdbSessionId);
 			return { token, session };
 		},
 
@@ -139,24 +283,27 @@ export function createSessionManager(sql: Sql, options: SessionOptions) {
 			if (!result.session) return { session: null, user: null };
 			const now = new Date();
 			const row: SessionRow = result.session;
-			const tmdbSessionId = openSecret(row.tmdb_session_id);
-			if (absoluteEnd(row.created_at) <= now || tmdbSessionId === null) {
+			const tmdbSessionId = openSecret(row.tmdbSessionId);
+			if (absoluteEnd(row.createdAt) <= now || tmdbSessionId === null) {
 				await lucia.invalidateSession(id);
 				return { session: null, user: null };
 			}
-			if (now.getTime() - row.last_seen_at.getTime() >= LAST_SEEN_RESOLUTION_MS) {
+			if (now.getTime() - row.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
 				await touchSessionLastSeen(sql, id, now);
-				row.last_seen_at = now;
+				row.lastSeenAt = now;
 			}
-			const session = toAppSession(
-				id,
-				result.user.id,
-				result.session.expiresAt,
-				row,
-				result.session.fresh
-			);
-			tmdbSessionIds.set(session, tmdbSessionId);
-			return { session, user: toAppUser(result.user.id, result.user) };
+			const { id: userId, ...user } = result.user;
+			return {
+				session: toAppSession(
+					id,
+					userId,
+					result.session.expiresAt,
+					row,
+					result.session.fresh,
+					tmdbSessionId
+				),
+				user: { id: userId, ...user }
+			};
 		},
 
 		async invalidateSession(sessionId: string): Promise<void> {
@@ -166,33 +313,6 @@ export function createSessionManager(sql: Sql, options: SessionOptions) {
 		/** The person's sessions, newest activity first. */
 		async listSessions(userId: string): Promise<SessionListing[]> {
 			return listActiveUserSessions(sql, userId, new Date());
-		},
-
-		/**
-		 * Ends one of the person's own sessions and returns its TMDB session id (null when it could
-		 * not be opened); another user's session, or none, gives null and changes nothing (R6.4).
-		 */
-		async revokeSession(
-			userId: string,
-			sessionId: string
-		): Promise<{ tmdbSessionId: string | null } | null> {
-			const deleted = await deleteUserSession(sql, userId, sessionId);
-			return deleted && { tmdbSessionId: openSecret(deleted.tmdbSessionId) };
-		},
-
-		/**
-		 * Ends the person's least recently used sessions beyond the cap, in the transaction that
-		 * starts a new one; returns the TMDB session ids that ended with them.
-		 */
-		async endSessionsBeyondCap(tx: Sql, userId: string): Promise<string[]> {
-			const sealed = await deleteUserSessionsBeyond(tx, userId, options.maxPerUser);
-			return sealed.map(openSecret).filter((value): value is string => value !== null);
-		},
-
-		/** "Sign out everywhere else": returns the TMDB session ids that ended with them. */
-		async revokeOtherSessions(userId: string, keepSessionId: string): Promise<string[]> {
-			const sealed = await deleteOtherUserSessions(sql, userId, keepSessionId);
-			return sealed.map(openSecret).filter((value): value is string => value !== null);
 		}
 	};
 }

@@ -1,61 +1,62 @@
 /**
- * Ending sessions: sign-out (R3), ending sessions elsewhere (R6.4), and the TMDB sessions behind
- * them. TMDB is told best effort and bounded: however many sessions end at once ("sign out
+ * Ending sessions: sign-out, ending sessions elsewhere, and the TMDB sessions behind them. TMDB is told best effort and bounded: however many sessions end at once ("sign out
  * everywhere else", the per-person cap), this process keeps at most a few DELETEs in flight with
  * the app's key, and when the wait is over every retry stops with it rather than going on in
- * the background. A TMDB failure never keeps anyone signed in (R3.1).
+ * the background. A TMDB failure never keeps anyone signed in.
  */
+import type { RequestEvent } from '@sveltejs/kit';
 import pLimit from 'p-limit';
+import { deleteOtherUserSessions, deleteUserSession } from '../db/auth.ts';
 import type { Logger } from '../log.ts';
-import { isTmdbError } from '../tmdb/errors.ts';
-import { deleteSessionCookie, type CookieJar } from './cookies.ts';
 import type { AuthServices } from '../services.ts';
-import { sessionLogId } from './session-token.ts';
-import { tmdbSessionIdOf } from './sessions.ts';
-import type { AppSession } from './types.ts';
+import { isTmdbError } from '../tmdb/errors.ts';
+import { deleteSessionCookie, sessionLogId, tmdbSessionIdOf } from './sessions.ts';
+
+type SessionEvent = Pick<RequestEvent, 'cookies' | 'url' | 'locals'>;
 
 /**
  * Our side first (the row and the cookie), then TMDB: a TMDB failure must never keep the
  * person signed in.
  */
-export async function signOut(
-	services: AuthServices,
-	context: { cookies: CookieJar; secure: boolean; log: Logger },
-	session: AppSession | null
-): Promise<void> {
-	deleteSessionCookie(context.cookies, context.secure);
+export async function signOut(services: AuthServices, event: SessionEvent): Promise<void> {
+	const { session, log } = event.locals;
+	deleteSessionCookie(event);
+	event.locals.user = null;
+	event.locals.session = null;
 	if (!session) return;
 	await services.sessions.invalidateSession(session.id);
-	context.log.info({ event: 'sign_out', session: sessionLogId(session.id) }, 'signed out');
+	log.info({ event: 'sign_out', session: sessionLogId(session.id) }, 'signed out');
 	const tmdbSessionId = tmdbSessionIdOf(session);
-	if (tmdbSessionId) await endTmdbSessionsQuietly(services, [tmdbSessionId], context.log);
+	if (tmdbSessionId) await endTmdbSessionsQuietly(services, [tmdbSessionId], log);
 }
 
 /** Ends one of the person's other sessions. Returns false when it is not theirs (or gone). */
 export async function revokeSession(
 	services: AuthServices,
-	log: Logger,
-	current: AppSession,
+	event: SessionEvent,
 	sessionId: string
 ): Promise<boolean> {
-	if (sessionId === current.id) return false;
-	const revoked = await services.sessions.revokeSession(current.userId, sessionId);
+	const { session: current, log } = event.locals;
+	if (!current || sessionId === current.id) return false;
+	const revoked = await deleteUserSession(services.sql, current.userId, sessionId);
 	if (!revoked) return false;
 	log.info({ event: 'session_revoked', session: sessionLogId(sessionId) }, 'session revoked');
-	if (revoked.tmdbSessionId) await endTmdbSessionsQuietly(services, [revoked.tmdbSessionId], log);
+	const tmdbSessionIds = services.sessions.openTmdbSessionIds([revoked.tmdbSessionId]);
+	await endTmdbSessionsQuietly(services, tmdbSessionIds, log);
 	return true;
 }
 
 /** "Sign out everywhere else": every session of the person but this one. */
 export async function revokeOtherSessions(
 	services: AuthServices,
-	log: Logger,
-	current: AppSession
+	event: SessionEvent
 ): Promise<number> {
-	const tmdbSessionIds = await services.sessions.revokeOtherSessions(current.userId, current.id);
-	log.info({ event: 'sessions_revoked', count: tmdbSessionIds.length }, 'other sessions revoked');
-	await endTmdbSessionsQuietly(services, tmdbSessionIds, log);
-	return tmdbSessionIds.length;
+	const { session: current, log } = event.locals;
+	if (!current) return 0;
+	const sealed = await deleteOtherUserSessions(services.sql, current.userId, current.id);
+	log.info({ event: 'sessions_revoked', count: sealed.length }, 'other sessions revoked');
+	await endTmdbSessionsQuietly(services, services.sessions.openTmdbSessionIds(sealed), log);
+	return sealed.length;
 }
 
 /** Sign-out waits at most this long for TMDB before it carries on regardless. */

@@ -1,15 +1,7 @@
 /** What a request knows about its signed-in person; filled by the auth hook. */
-export type AppUser = {
-	id: string;
-	tmdbAccountId: number;
-	username: string;
-	name: string;
-	avatarPath: string | null;
-	gravatarHash: string | null;
-	language: string | null;
-	region: string | null;
-	includeAdult: boolean;
-};
+import type { UserRow } from '../db/auth.ts';
+
+export type AppUser = { id: string } & UserRow;
 
 export type AppSession = {
 	/** SHA-256 hash of the cookie token (the row's primary key); never the token itself. */

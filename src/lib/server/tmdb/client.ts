@@ -9,9 +9,10 @@ import type { Logger } from '../log.ts';
 import {
 	classifyTmdbFailure,
 	provesRequestWasNotProcessed,
+	TmdbError,
+	TRANSIENT_KINDS,
 	type TmdbCallScope
-} from './error-mapping.ts';
-import { TmdbError, type TmdbErrorKind } from './errors.ts';
+} from './errors.ts';
 import {
 	computeBackoffDelay,
 	findErrorCode,
@@ -104,13 +105,6 @@ type CallSpec<T> = {
 type AttemptFailure = { error: TmdbError; provablyNotProcessed: boolean };
 type AttemptResult<T> =
 	{ ok: true; value: T; httpStatus: number } | ({ ok: false } & AttemptFailure);
-
-const TRANSIENT_KINDS: ReadonlySet<TmdbErrorKind> = new Set([
-	'network',
-	'timeout',
-	'rate_limited',
-	'unavailable'
-]);
 
 function cancelled(spec: CallSpec<unknown>): TmdbError {
 	return new TmdbError({

@@ -1,7 +1,11 @@
 /**
  * One error type for every way a TMDB call can fail. The rest of the app switches on `kind`;
  * `userMessage` is safe to show a person. Messages never contain keys, tokens, session ids or
- * URLs with query strings (R6.7): only the endpoint path, HTTP status and TMDB's status_code.
+ * URLs with query strings: only the endpoint path, HTTP status and TMDB's status_code.
+ *
+ * A failed answer (HTTP status + TMDB `status_code`) becomes a kind here too. TMDB's status
+ * codes are keyed on first because they are more specific than the HTTP status (see
+ * docs/tmdb.md and TMDB's error table).
  */
 
 export type TmdbErrorKind =
@@ -16,45 +20,37 @@ export type TmdbErrorKind =
 	| 'bad_response'
 	| 'unknown';
 
-/** Kinds where the same request may well succeed later, so the interface should offer a retry. */
-const RETRYABLE_KINDS: ReadonlySet<TmdbErrorKind> = new Set([
+/**
+ * Failures where the same request may well succeed a moment later: the client retries these
+ * (within its budget), and `retryable` tells a page to offer a retry.
+ */
+export const TRANSIENT_KINDS: ReadonlySet<TmdbErrorKind> = new Set([
 	'network',
 	'timeout',
 	'rate_limited',
-	'unavailable',
-	'bad_response'
+	'unavailable'
 ]);
 
-export function isRetryableKind(kind: TmdbErrorKind): boolean {
-	return RETRYABLE_KINDS.has(kind);
-}
+/** What a person is told, per kind: short, specific, and free of anything secret. */
+const MESSAGES: Record<TmdbErrorKind, string> = {
+	network: 'Could not reach TMDB. Check the connection and try again.',
+	timeout: 'TMDB did not answer. Try again in a minute.',
+	rate_limited: 'TMDB is busy. Try again in a few seconds.',
+	unavailable: 'TMDB is unavailable right now. Try again in a few minutes.',
+	// The app's own key is at fault; the person can do nothing about it, so do not blame them.
+	invalid_credential: 'Signing in with TMDB is not available right now. Please try again later.',
+	token_invalid: 'That TMDB sign-in request expired or was already used. Please sign in again.',
+	token_not_approved: 'TMDB sign-in was not approved. Please sign in again if you meant to.',
+	session_invalid: 'Your TMDB session has ended. Please sign in again.',
+	bad_response: 'TMDB sent an answer we could not read. Try again in a minute.',
+	unknown: 'Something went wrong while talking to TMDB. Please try again.'
+};
 
 export function userMessageFor(kind: TmdbErrorKind, retryAfterSeconds?: number): string {
-	switch (kind) {
-		case 'network':
-			return 'Could not reach TMDB. Check the connection and try again.';
-		case 'timeout':
-			return 'TMDB did not answer. Try again in a minute.';
-		case 'rate_limited':
-			return retryAfterSeconds !== undefined && retryAfterSeconds > 0
-				? `TMDB is busy. Try again in ${retryAfterSeconds} ${retryAfterSeconds === 1 ? 'second' : 'seconds'}.`
-				: 'TMDB is busy. Try again in a few seconds.';
-		case 'unavailable':
-			return 'TMDB is unavailable right now. Try again in a few minutes.';
-		case 'invalid_credential':
-			// The app's own key is at fault; the person can do nothing about it, so do not blame them.
-			return 'Signing in with TMDB is not available right now. Please try again later.';
-		case 'token_invalid':
-			return 'That TMDB sign-in request expired or was already used. Please sign in again.';
-		case 'token_not_approved':
-			return 'TMDB sign-in was not approved. Please sign in again if you meant to.';
-		case 'session_invalid':
-			return 'Your TMDB session has ended. Please sign in again.';
-		case 'bad_response':
-			return 'TMDB sent an answer we could not read. Try again in a minute.';
-		case 'unknown':
-			return 'Something went wrong while talking to TMDB. Please try again.';
+	if (kind === 'rate_limited' && retryAfterSeconds !== undefined && retryAfterSeconds > 0) {
+		return `TMDB is busy. Try again in ${retryAfterSeconds} ${retryAfterSeconds === 1 ? 'second' : 'seconds'}.`;
 	}
+	return MESSAGES[kind];
 }
 
 export type TmdbErrorDetails = {
@@ -82,11 +78,59 @@ export class TmdbError extends Error {
 		this.httpStatus = details.httpStatus;
 		this.statusCode = details.statusCode;
 		this.retryAfterSeconds = details.retryAfterSeconds;
-		this.retryable = isRetryableKind(details.kind);
+		this.retryable = TRANSIENT_KINDS.has(details.kind);
 		this.userMessage = userMessageFor(details.kind, details.retryAfterSeconds);
 	}
 }
 
 export function isTmdbError(value: unknown): value is TmdbError {
 	return value instanceof TmdbError;
+}
+
+/** What the failed call was about: code 3 means "session revoked" only on calls that carry one. */
+export type TmdbCallScope = 'app' | 'session';
+
+const RATE_LIMITED_CODES = new Set([25]);
+const UNAVAILABLE_CODES = new Set([9, 24, 43, 46]);
+const INVALID_CREDENTIAL_CODES = new Set([7, 10]);
+const TOKEN_INVALID_CODES = new Set([33]);
+const TOKEN_NOT_APPROVED_CODES = new Set([17, 41]);
+/**
+ * 3 is what TMDB answers for an unknown or revoked session_id. 6 and 37 are guesses for
+ * DELETE session with an unknown id (TMDB does not document which one it uses).
+ */
+const SESSION_INVALID_CODES = new Set([3, 6, 37]);
+
+export function classifyTmdbFailure(input: {
+	httpStatus: number;
+	statusCode?: number;
+	scope: TmdbCallScope;
+}): TmdbErrorKind {
+	const { httpStatus, statusCode, scope } = input;
+	if (httpStatus === 429 || (statusCode !== undefined && RATE_LIMITED_CODES.has(statusCode))) {
+		return 'rate_limited';
+	}
+	if (statusCode !== undefined) {
+		if (INVALID_CREDENTIAL_CODES.has(statusCode)) return 'invalid_credential';
+		if (TOKEN_INVALID_CODES.has(statusCode)) return 'token_invalid';
+		if (TOKEN_NOT_APPROVED_CODES.has(statusCode)) return 'token_not_approved';
+		if (scope === 'session' && SESSION_INVALID_CODES.has(statusCode)) return 'session_invalid';
+		if (UNAVAILABLE_CODES.has(statusCode)) return 'unavailable';
+	}
+	if (httpStatus >= 500) return 'unavailable';
+	return 'unknown';
+}
+
+/**
+ * True when TMDB certainly rejected the request before acting on it, so repeating a
+ * non-idempotent call (session/new consumes its request token) cannot do anything twice.
+ * 429 comes from TMDB's rate limiter in front of the API; 503 with 9 (service offline) or
+ * 46 (maintenance) means the API is switched off. Other 5xx may come after processing.
+ */
+export function provesRequestWasNotProcessed(input: {
+	httpStatus: number;
+	statusCode?: number;
+}): boolean {
+	if (input.httpStatus === 429) return true;
+	return input.httpStatus === 503 && (input.statusCode === 9 || input.statusCode === 46);
 }

@@ -1,4 +1,4 @@
-/** Pure pieces of the retry policy (R5.2, R5.3), kept apart so they can be tested on their own. */
+/** Pure pieces of the retry policy, kept apart so they can be tested on their own. */
 
 export type BackoffOptions = {
 	baseDelayMs: number;
@@ -15,11 +15,6 @@ export type BackoffOptions = {
 export function computeBackoffDelay(attempt: number, options: BackoffOptions): number {
 	const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
 	return Math.floor(options.random() * ceiling);
-}
-
-/** Upper bound of the jitter window for an attempt: what the backoff can grow to. */
-export function backoffCeiling(attempt: number, options: Omit<BackoffOptions, 'random'>): number {
-	return Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
 }
 
 const MAX_HEADER_LENGTH = 64;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ depends }) => {
-	// Re-run with the header's auth check, so a session ended elsewhere redirects to sign-in (R2.4).
+	// Re-run with the header's auth check, so a session ended elsewhere redirects to sign-in.
 	depends('app:auth');
 	const { user, session } = requireUser();
 	const sessions = await authServices().sessions.listSessions(user.id);
@@ -26,21 +26,16 @@ const revokeForm = z.object({ sessionId: z.string().regex(/^[0-9a-f]{64}$/) });
 
 export const actions: Actions = {
 	revoke: async (event) => {
-		const { session } = requireUser();
+		requireUser();
 		const form = revokeForm.safeParse(Object.fromEntries(await event.request.formData()));
 		if (!form.success) return fail(400, { message: 'That session could not be found.' });
-		const revoked = await revokeSession(
-			authServices(),
-			event.locals.log,
-			session,
-			form.data.sessionId
-		);
+		const revoked = await revokeSession(authServices(), event, form.data.sessionId);
 		if (!revoked) return fail(404, { message: 'That session could not be found.' });
 		return { message: 'The session was signed out.' };
 	},
 	revokeOthers: async (event) => {
-		const { session } = requireUser();
-		const count = await revokeOtherSessions(authServices(), event.locals.log, session);
+		requireUser();
+		const count = await revokeOtherSessions(authServices(), event);
 		return {
 			message:
 				count === 0

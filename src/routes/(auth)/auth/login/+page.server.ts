@@ -1,13 +1,11 @@
 import {
 	isLoginErrorCode,
 	LOGIN_ERROR_MESSAGES,
+	LoginError,
+	safeReturnPath,
+	startTmdbLogin,
 	type LoginErrorCode
-} from '$lib/server/auth/login-errors';
-import { LoginError, startTmdbLogin } from '$lib/server/auth/login';
-import { limitSignInAttempts } from '$lib/server/auth/rate-limit';
-import { isDatabaseOutage } from '$lib/server/db/outage';
-import { loginContextOf } from '$lib/server/auth/request-context';
-import { safeReturnPath } from '$lib/server/auth/return-path';
+} from '$lib/server/auth/login';
 import { authServices } from '$lib/server/services';
 import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
@@ -45,29 +43,19 @@ const STATUS_FOR_ERROR: Partial<Record<LoginErrorCode, number>> = {
 
 export const actions: Actions = {
 	default: async (event) => {
-		const services = authServices();
 		const form = startForm.safeParse(Object.fromEntries(await event.request.formData()));
 		const returnTo = form.success ? form.data.returnTo : undefined;
 		let approvalUrl: string;
 		try {
-			const verdict = await limitSignInAttempts(services, event, 'sign_in');
-			if (!verdict.allowed) throw new LoginError('too_many_attempts');
-			approvalUrl = await startTmdbLogin(services, loginContextOf(services, event), returnTo);
+			approvalUrl = await startTmdbLogin(authServices(), event, returnTo);
 		} catch (error) {
-			if (isDatabaseOutage(error)) {
-				event.locals.log.error(
-					{ event: 'database_unavailable', err: error },
-					'database unavailable'
-				);
-			}
-			const failure = isDatabaseOutage(error) ? new LoginError('database_unavailable') : error;
-			if (!(failure instanceof LoginError)) throw error;
-			return fail(STATUS_FOR_ERROR[failure.code] ?? 500, {
+			if (!(error instanceof LoginError)) throw error;
+			return fail(STATUS_FOR_ERROR[error.code] ?? 500, {
 				returnTo: safeReturnPath(returnTo),
 				error: {
-					code: failure.code,
-					message: LOGIN_ERROR_MESSAGES[failure.code],
-					errorId: failure.errorId ?? null
+					code: error.code,
+					message: LOGIN_ERROR_MESSAGES[error.code],
+					errorId: error.details.errorId ?? null
 				}
 			});
 		}

@@ -1,6 +1,5 @@
-import { authServices } from '$lib/server/services';
-import { isSecureRequest } from '$lib/server/auth/handle';
 import { signOut } from '$lib/server/auth/sign-out';
+import { authServices } from '$lib/server/services';
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -8,13 +7,7 @@ export const load: PageServerLoad = ({ locals }) => ({ signedIn: locals.user !==
 
 export const actions: Actions = {
 	default: async (event) => {
-		await signOut(
-			authServices(),
-			{ cookies: event.cookies, secure: isSecureRequest(event), log: event.locals.log },
-			event.locals.session
-		);
-		event.locals.user = null;
-		event.locals.session = null;
+		await signOut(authServices(), event);
 		redirect(303, '/?signed_out=1');
 	}
 };

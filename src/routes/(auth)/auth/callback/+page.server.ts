@@ -1,0 +1,26 @@
+import { completeTmdbLogin, LOGIN_ERROR_MESSAGES, LoginError } from '$lib/server/auth/login';
+import { authServices } from '$lib/server/services';
+import { error, redirect } from '@sveltejs/kit';
+import type { PageServerLoad } from './$types';
+
+/**
+ * TMDB sends the browser here after approval. There is nothing to show: the answer is a
+ * redirect, to where the person was going or to the sign-in page with the reason, except when
+ * there is no point trying again at once (429 with Retry-After, 503).
+ */
+export const load: PageServerLoad = async (event) => {
+	let destination: string;
+	try {
+		destination = (await completeTmdbLogin(authServices(), event)).returnTo;
+	} catch (caught) {
+		if (!(caught instanceof LoginError)) throw caught;
+		if (caught.code === 'too_many_attempts') error(429, LOGIN_ERROR_MESSAGES.too_many_attempts);
+		if (caught.code === 'database_unavailable') {
+			event.setHeaders({ 'retry-after': '30' });
+			error(503, LOGIN_ERROR_MESSAGES.database_unavailable);
+		}
+		const ref = caught.details.errorId ? `&ref=${caught.details.errorId}` : '';
+		destination = `/auth/login?error=${caught.code}${ref}`;
+	}
+	redirect(303, destination);
+};
