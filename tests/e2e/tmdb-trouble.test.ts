@@ -20,8 +20,8 @@ import {
 
 test.describe.configure({ mode: 'serial' });
 
-const UNAVAILABLE = 'TMDB is not answering right now. Please try again in a minute.';
-const RATE_LIMITED = 'TMDB is busy right now. Please wait a few seconds and try again.';
+const UNAVAILABLE = 'TMDB is unavailable right now. Try again in a few minutes.';
+const RATE_LIMITED = 'TMDB is busy. Try again in a few seconds.';
 /** Enough failures to use up every attempt the client makes within its time budget. */
 const EVERY_ATTEMPT = 5;
 /** Longer than the client's retry budget: the client gives up at once and says so. */

@@ -1,5 +1,5 @@
 /**
- * The one place that reads the environment (R7.1). `parseConfig` is pure so tests can feed it any
+ * The one place that reads the environment. `parseConfig` is pure so tests can feed it any
  * environment; `loadConfig` reads `process.env` once, fills development defaults, and caches.
  *
  * The caller passes the environment (`$env/dynamic/private` in the app, which includes `.env`
@@ -43,7 +43,7 @@ const emptyAsUndefined = (value: unknown) =>
 
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 
-/** A TMDB base URL: https, or http only when it points at this machine (R6.3). */
+/** A TMDB base URL: https, or http only when it points at this machine. */
 const tmdbUrl = (fallback: string) =>
 	z.preprocess(
 		emptyAsUndefined,

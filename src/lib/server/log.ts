@@ -1,6 +1,6 @@
 /**
- * One pino root logger for the process (R7.4). Request handlers use a child logger carrying the
- * request id. Redaction is a safety net: code must not log secrets in the first place (R6.7).
+ * One pino root logger for the process. Request handlers use a child logger carrying the
+ * request id. Redaction is a safety net: code must not log secrets in the first place.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
@@ -58,7 +58,7 @@ export function withRequestLog<T>(requestLog: Logger, work: () => T): T {
 	return requestLogs.run(requestLog, work);
 }
 
-/** The current request's logger, or the root logger outside a request (R7.4). */
+/** The current request's logger, or the root logger outside a request. */
 export function currentLog(): Logger {
 	return requestLogs.getStore() ?? log;
 }

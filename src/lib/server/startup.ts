@@ -1,6 +1,6 @@
 /**
  * Server start and stop, called from `hooks.server.ts`. A bad configuration stops the process with
- * a message naming each variable (R7.1), not a stack trace.
+ * a message naming each variable, not a stack trace.
  */
 import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';

@@ -59,6 +59,30 @@ describe('R6.5 R1.3 hostile callbacks', () => {
 	});
 });
 
+describe('R6.5 R1.3 hostile callbacks through the data endpoint (/auth/callback/__data.json)', () => {
+	test.each([
+		['no parameters', ''],
+		['a forged token of the right shape', `?request_token=${TOKEN}&approved=true`],
+		['a denial of an unknown token', `?request_token=${TOKEN}&denied=true`],
+		['a broken percent-encoding', `?request_token=%E0%A4%A&approved=true`]
+	])('%s: a redirect to the sign-in page, as JSON, and nothing stored', async (_case, query) => {
+		const visitor = new BrowserSession(stack.app.url);
+		const response = await visitor.get(`/auth/callback/__data.json${query}`);
+		await expectHandledSafely(response);
+		const body = (await response.json()) as { type: string; location?: string };
+		expect(body.type).toBe('redirect');
+		expect(body.location).toMatch(/^\/auth\/login\?error=(invalid_callback|mismatch)$/);
+		expect(visitor.cookies.has('marquee_session')).toBe(false);
+	});
+
+	test('a 100 KB token is refused by the server before the app sees it', async () => {
+		const visitor = new BrowserSession(stack.app.url);
+		const response = await visitor.get(`/auth/callback/__data.json?request_token=${HUGE}`);
+		expect(response.status).toBe(431);
+		await expectHandledSafely(response);
+	});
+});
+
 describe('R1.6 R6.5 hostile form posts', () => {
 	test.each([
 		['an oversized returnTo (100 KB)', { returnTo: HUGE }],

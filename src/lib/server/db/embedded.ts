@@ -1,5 +1,5 @@
 /**
- * The embedded PostgreSQL (R7.2): PGlite served on a loopback port by pglite-socket, so the app
+ * The embedded PostgreSQL: PGlite served on a loopback port by pglite-socket, so the app
  * reaches it through postgres.js like any server and there is no second code path for queries.
  */
 import { PGlite } from '@electric-sql/pglite';

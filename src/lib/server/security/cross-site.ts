@@ -1,5 +1,5 @@
 /**
- * Cross-site form posts (R6.5): SvelteKit's origin check stays on; in addition a state-changing
+ * Cross-site form posts: SvelteKit's origin check stays on; in addition a state-changing
  * request that the browser itself marks as cross-site is refused before it reaches any action.
  */
 import type { Handle } from '@sveltejs/kit';

@@ -1,7 +1,7 @@
 /**
  * The app's TMDB v3 authentication client (issue 3). Every answer is parsed with a zod schema,
  * every failure becomes a TmdbError with a `kind`, transient failures are retried with backoff
- * inside a total time budget (R5.2, R5.3), and every attempt is logged without secrets (R6.7).
+ * inside a total time budget, and every attempt is logged without secrets.
  */
 import { ofetch } from 'ofetch';
 import type { z } from 'zod';

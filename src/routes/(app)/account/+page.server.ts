@@ -3,9 +3,7 @@ import { getConfig } from '$lib/server/config';
 import { imageUrl } from '$lib/server/tmdb/client';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = ({ depends }) => {
-	// Re-run with the header's auth check, so a session ended elsewhere redirects to sign-in (R2.4).
-	depends('app:auth');
+export const load: PageServerLoad = () => {
 	const { user, session } = requireUser();
 	return {
 		profile: {

@@ -6,9 +6,7 @@ import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ depends }) => {
-	// Re-run with the header's auth check, so a session ended elsewhere redirects to sign-in.
-	depends('app:auth');
+export const load: PageServerLoad = async () => {
 	const { user, session } = requireUser();
 	const sessions = await authServices().sessions.listSessions(user.id);
 	return {
