@@ -70,10 +70,11 @@ const handleAuth: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
+// Security headers wrap everything after them, so the cross-site refusal carries them too.
 export const handle: Handle = sequence(
 	handleRequestLog,
-	handleCrossSiteRequests,
 	handleSecurityHeaders,
+	handleCrossSiteRequests,
 	handleAuth
 );
 

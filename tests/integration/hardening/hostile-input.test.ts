@@ -125,6 +125,9 @@ describe('R1.6 R6.5 hostile form posts', () => {
 			{ 'sec-fetch-site': 'cross-site' }
 		);
 		expect(response.status).toBe(403);
+		// The refusal is a response of ours like any other: it carries the security headers.
+		expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+		expect(response.headers.get('x-frame-options')).toBe('DENY');
 		await expectHandledSafely(response);
 	});
 

@@ -3,6 +3,7 @@
  * request that the browser itself marks as cross-site is refused before it reaches any action.
  */
 import type { Handle } from '@sveltejs/kit';
+import { loggablePath } from '../log.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -15,7 +16,7 @@ export const handleCrossSiteRequests: Handle = async ({ event, resolve }) => {
 			{
 				event: 'cross_site_request_refused',
 				method: event.request.method,
-				path: event.url.pathname
+				path: loggablePath(event.url.pathname)
 			},
 			'cross-site request refused'
 		);
