@@ -1,5 +1,5 @@
 import { getConfig } from '$lib/server/config';
-import { avatarUrl } from '$lib/server/tmdb';
+import { tmdbImageUrl } from '$lib/server/tmdb';
 import type { LayoutServerLoad } from './$types';
 
 /** Only what the header shows goes to the browser, never the whole user or session. */
@@ -15,7 +15,7 @@ export const load: LayoutServerLoad = ({ locals, depends, url }) => {
 		user: user && {
 			username: user.username,
 			displayName: user.name || user.username,
-			avatarUrl: avatarUrl(config, user.avatarPath, 'w185')
+			avatarUrl: tmdbImageUrl(config, user.avatarPath, 'w185')
 		}
 	};
 };

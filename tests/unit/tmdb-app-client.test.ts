@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { parseConfig, SANDBOX_API_KEY } from '../../src/lib/server/config.ts';
 import { createLogger } from '../../src/lib/server/log.ts';
-import { approvalUrl, avatarUrl, createAppTmdbClient } from '../../src/lib/server/tmdb/index.ts';
+import { approvalUrl, tmdbImageUrl, createAppTmdbClient } from '../../src/lib/server/tmdb/index.ts';
 import { getAppSandbox } from '../../src/lib/server/tmdb-sandbox/app-sandbox.ts';
 
 const keys = randomBytes(32).toString('base64');
@@ -30,14 +30,14 @@ describe('approvalUrl', () => {
 	});
 });
 
-describe('avatarUrl', () => {
+describe('tmdbImageUrl', () => {
 	test('TMDB image CDN, or the sandbox, or null', () => {
-		expect(avatarUrl(realConfig, '/a.png')).toBe('https://image.tmdb.org/t/p/w185/a.png');
-		expect(avatarUrl(realConfig, '/a.png', 'w45')).toBe('https://image.tmdb.org/t/p/w45/a.png');
-		expect(avatarUrl(sandboxConfig, '/sandbox-ada.svg')).toBe(
+		expect(tmdbImageUrl(realConfig, '/a.png')).toBe('https://image.tmdb.org/t/p/w185/a.png');
+		expect(tmdbImageUrl(realConfig, '/a.png', 'w45')).toBe('https://image.tmdb.org/t/p/w45/a.png');
+		expect(tmdbImageUrl(sandboxConfig, '/sandbox-ada.svg')).toBe(
 			'/sandbox/tmdb/t/p/w185/sandbox-ada.svg'
 		);
-		expect(avatarUrl(sandboxConfig, null)).toBeNull();
+		expect(tmdbImageUrl(sandboxConfig, null)).toBeNull();
 	});
 });
 
@@ -55,7 +55,7 @@ describe('createAppTmdbClient in sandbox mode', () => {
 		const sessionId = await client.createSession(requestToken);
 		const account = await client.getAccount(sessionId);
 		expect(account.username).toBe('grace');
-		expect(avatarUrl(sandboxConfig, account.avatarPath)).toBe(
+		expect(tmdbImageUrl(sandboxConfig, account.avatarPath)).toBe(
 			'/sandbox/tmdb/t/p/w185/sandbox-grace.svg'
 		);
 		await client.deleteSession(sessionId);

@@ -2,7 +2,7 @@
  * Why a sign-in attempt failed, as a short code in the sign-in page's URL. The page shows a
  * message from this fixed list; nothing from the URL is ever reflected (R1.3, R5.4).
  */
-import type { TmdbErrorKind } from '../tmdb/errors.ts';
+import { userMessageFor, type TmdbErrorKind } from '../tmdb/errors.ts';
 
 export const LOGIN_ERROR_MESSAGES = {
 	denied: 'You chose not to approve Marquee on TMDB, so you are not signed in.',
@@ -14,7 +14,9 @@ export const LOGIN_ERROR_MESSAGES = {
 	unavailable: 'TMDB is not answering right now. Please try again in a minute.',
 	rate_limited: 'TMDB is busy right now. Please wait a few seconds and try again.',
 	not_configured: 'Signing in with TMDB is not available right now. Please try again later.',
-	failed: 'Something went wrong while signing you in. Please try again.'
+	failed: 'Something went wrong while signing you in. Please try again.',
+	// TMDB revoked the session while the person was using Marquee (see auth/tmdb-as.ts).
+	session_ended: userMessageFor('session_invalid')
 } as const;
 
 export type LoginErrorCode = keyof typeof LOGIN_ERROR_MESSAGES;
@@ -39,6 +41,7 @@ export function loginErrorForTmdb(kind: TmdbErrorKind): LoginErrorCode {
 		case 'token_not_approved':
 			return 'not_approved';
 		case 'session_invalid':
+		case 'not_found':
 		case 'unknown':
 			return 'failed';
 	}

@@ -10,6 +10,8 @@ export const SANDBOX_ENDPOINTS = [
 	'session/delete',
 	'account',
 	'authentication',
+	'watchlist/movies',
+	'watchlist',
 	'any'
 ] as const;
 

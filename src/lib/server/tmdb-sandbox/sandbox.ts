@@ -14,8 +14,10 @@ import {
 	type SandboxEndpoint,
 	type SandboxFault
 } from './faults.ts';
+import { posterResponse } from './posters.ts';
 import { createProtocolState } from './protocol-state.ts';
 import { jsonResponse, tmdbErrorResponse, TMDB_ERRORS } from './responses.ts';
+import { createWatchlists } from './watchlists.ts';
 
 export type TmdbSandboxOptions = {
 	/** Accepted `api_key` values and bearer tokens. */
@@ -31,7 +33,7 @@ export type TmdbSandboxOptions = {
 export type ReceivedRequest = {
 	method: string;
 	path: string;
-	endpoint: SandboxEndpoint | 'approval_page' | 'avatar' | 'other';
+	endpoint: SandboxEndpoint | 'approval_page' | 'avatar' | 'poster' | 'other';
 	auth: AuthKind;
 	status: number | null;
 	fault?: SandboxFault['kind'];
@@ -55,7 +57,7 @@ export type TmdbSandbox = {
 	decideRequestToken(requestToken: string, decision: TokenDecision): boolean;
 	/** Moves the sandbox clock forward, to expire request tokens. */
 	advanceClock(ms: number): void;
-	/** Forgets tokens, sessions, faults, received requests and clock changes. */
+	/** Forgets tokens, sessions, watchlist changes, faults, received requests and clock changes. */
 	reset(): void;
 };
 
@@ -71,6 +73,7 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 	let clockOffsetMs = 0;
 	const now = () => baseNow() + clockOffsetMs;
 	const state = createProtocolState(now);
+	const watchlists = createWatchlists();
 	const faults = createFaultQueue();
 	let received: ReceivedRequest[] = [];
 
@@ -98,7 +101,7 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 		// Standalone, the approval page is on the same origin as the API, like TMDB's web host;
 		// in the app it is a path on the app's own origin.
 		const approvalPageBase = webBasePath === '' ? url.origin : webBasePath;
-		return route.handle({ request, url, credential, state, approvalPageBase });
+		return route.handle({ request, url, credential, state, watchlists, approvalPageBase });
 	}
 
 	async function route(request: Request, url: URL, entry: ReceivedRequest): Promise<Response> {
@@ -112,10 +115,14 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 			entry.path = '/authenticate/:token';
 			return handleApprovalPage(request, url, approval[1], { state, webBasePath });
 		}
-		const avatar = /^\/t\/p\/([^/]+)\/([^/]+)$/.exec(path);
-		if (avatar?.[1] !== undefined && avatar[2] !== undefined && request.method === 'GET') {
-			entry.endpoint = 'avatar';
-			return avatarResponse(avatar[1], avatar[2]) ?? notFound();
+		const image = /^\/t\/p\/([^/]+)\/([^/]+)$/.exec(path);
+		if (image?.[1] !== undefined && image[2] !== undefined && request.method === 'GET') {
+			const poster = image[2].startsWith('sandbox-poster-');
+			entry.endpoint = poster ? 'poster' : 'avatar';
+			const response = poster
+				? posterResponse(image[1], image[2])
+				: avatarResponse(image[1], image[2]);
+			return response ?? notFound();
 		}
 		return notFound();
 	}
@@ -182,6 +189,7 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 
 		reset() {
 			state.clear();
+			watchlists.clear();
 			faults.clear();
 			received = [];
 			clockOffsetMs = 0;

@@ -13,6 +13,7 @@ export type TmdbErrorKind =
 	| 'token_invalid'
 	| 'token_not_approved'
 	| 'session_invalid'
+	| 'not_found'
 	| 'bad_response'
 	| 'unknown';
 
@@ -50,6 +51,8 @@ export function userMessageFor(kind: TmdbErrorKind, retryAfterSeconds?: number):
 			return 'TMDB sign-in was not approved. Please sign in again if you meant to.';
 		case 'session_invalid':
 			return 'Your TMDB session has ended. Please sign in again.';
+		case 'not_found':
+			return 'TMDB could not find that item. It may have been removed already.';
 		case 'bad_response':
 			return 'TMDB sent an answer we could not read. Try again in a minute.';
 		case 'unknown':

@@ -7,8 +7,16 @@ import type { Logger } from '../log.ts';
 import { APP_SANDBOX_BASE_PATH, getAppSandbox } from '../tmdb-sandbox/app-sandbox.ts';
 import { createTmdbClient, type TmdbClient } from './client.ts';
 
-export { createTmdbClient, toTmdbAccount } from './client.ts';
-export type { TmdbAccount, TmdbClient, TmdbClientOptions, TmdbCredential } from './client.ts';
+export { createTmdbClient, MAX_TMDB_PAGE, toTmdbAccount } from './client.ts';
+export type {
+	TmdbAccount,
+	TmdbClient,
+	TmdbClientOptions,
+	TmdbCredential,
+	TmdbMovie,
+	TmdbMoviePage,
+	TmdbSessionClient
+} from './client.ts';
 export { TmdbError, isTmdbError, type TmdbErrorKind } from './errors.ts';
 
 /** Never resolved or contacted: in sandbox mode requests go straight to the handler below. */
@@ -36,9 +44,12 @@ export function approvalUrl(config: Config, requestToken: string, redirectTo: st
 	return `${base}/authenticate/${encodeURIComponent(requestToken)}?redirect_to=${encodeURIComponent(redirectTo)}`;
 }
 
-/** The URL of a TMDB avatar image, or null when the account has none. */
-export function avatarUrl(config: Config, avatarPath: string | null, size = 'w185'): string | null {
-	if (avatarPath === null) return null;
+/**
+ * The URL of a TMDB image (avatar, poster) at a TMDB size such as `w185`, or null when there is
+ * none. `TMDB_IMAGE_URL`, or the sandbox's images in sandbox mode.
+ */
+export function tmdbImageUrl(config: Config, path: string | null, size = 'w185'): string | null {
+	if (path === null) return null;
 	const base = config.tmdb.sandbox ? `${APP_SANDBOX_BASE_PATH}/t/p` : config.tmdb.imageUrl;
-	return `${base}/${size}${avatarPath}`;
+	return `${base}/${size}${path}`;
 }

@@ -1,6 +1,6 @@
 import { requireUser } from '$lib/server/auth/guards';
 import { getConfig } from '$lib/server/config';
-import { avatarUrl } from '$lib/server/tmdb';
+import { tmdbImageUrl } from '$lib/server/tmdb';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ depends }) => {
@@ -12,7 +12,7 @@ export const load: PageServerLoad = ({ depends }) => {
 			username: user.username,
 			name: user.name,
 			tmdbAccountId: user.tmdbAccountId,
-			avatarUrl: avatarUrl(getConfig(), user.avatarPath, 'w185'),
+			avatarUrl: tmdbImageUrl(getConfig(), user.avatarPath, 'w185'),
 			language: user.language,
 			region: user.region,
 			includeAdult: user.includeAdult
