@@ -19,6 +19,7 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 	event.locals.log = log.child({ requestId: event.locals.requestId });
 	event.locals.user = null;
 	event.locals.session = null;
+	event.locals.tmdb = null;
 	const response = await withRequestLog(event.locals.log, () => resolve(event));
 	event.locals.log.info(
 		{

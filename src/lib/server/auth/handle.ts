@@ -5,6 +5,7 @@
 import type { Handle, RequestEvent } from '@sveltejs/kit';
 import { deleteSessionCookie, readSessionCookie, setSessionCookie } from './cookies.ts';
 import { isTmdbCheckDue, revalidateTmdbSession } from './revalidation.ts';
+import { tmdbAs } from './tmdb-as.ts';
 import { authServices } from './services.ts';
 import type { AuthServices } from './services.ts';
 import { isDatabaseOutage } from '../db/outage.ts';
@@ -41,6 +42,7 @@ export const handleAuth: Handle = async ({ event, resolve }) => {
 			if (session.fresh) setSessionCookie(event.cookies, secure, token, session.expiresAt);
 			event.locals.session = session;
 			event.locals.user = user;
+			event.locals.tmdb = tmdbAs(services, event);
 			scheduleTmdbCheck(services, event);
 		} else {
 			event.locals.log.info(

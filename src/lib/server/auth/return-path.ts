@@ -1,7 +1,11 @@
 /**
  * Return paths after sign-in (R1.5, R6.5): only a same-origin path that starts with exactly one
- * `/`. Everything else, including encoded and control-character variants, becomes `/`.
+ * `/`. Everything else, including encoded and control-character variants, becomes `/`. Also the
+ * redirect to sign-in that carries one.
  */
+import { redirect } from '@sveltejs/kit';
+import type { LoginErrorCode } from './login-errors.ts';
+
 const MAX_RETURN_PATH_LENGTH = 1024;
 const SAFE_BASE = 'http://marquee.invalid';
 
@@ -28,4 +32,16 @@ export function safeReturnPath(candidate: unknown): string {
 	// Never send someone back into the sign-in handshake itself.
 	if (/^\/auth\/(callback|login|logout)(\/|$|\?)/.test(path)) return '/';
 	return path;
+}
+
+/**
+ * 303 to the sign-in page, with a message code and a return path to `url`. A form action's name
+ * (`?/remove`) is dropped from the return path: coming back means seeing the page, not posting.
+ */
+export function redirectToSignIn(url: URL, error?: LoginErrorCode): never {
+	const query = new URLSearchParams(url.search);
+	for (const key of [...query.keys()]) if (key.startsWith('/')) query.delete(key);
+	const search = query.size > 0 ? `?${query}` : '';
+	const returnTo = encodeURIComponent(safeReturnPath(url.pathname + search));
+	redirect(303, `/auth/login?${error ? `error=${error}&` : ''}returnTo=${returnTo}`);
 }
