@@ -61,7 +61,9 @@ test('accessibility (axe needs JavaScript): the error page', async ({ page }) =>
 	await expectAccessible(page);
 });
 
-test('accessibility (axe needs JavaScript): the watchlist, full and empty', async ({ page }) => {
+test('R8.3 accessibility (axe needs JavaScript): the watchlist, full and empty', async ({
+	page
+}) => {
 	await page.goto('/watchlist');
 	await signIn(page, { username: 'ada' });
 	await expect(page.getByRole('main').getByRole('listitem')).toHaveCount(20);

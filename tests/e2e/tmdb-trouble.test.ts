@@ -218,7 +218,7 @@ test('R1.6 while TMDB is slow the button says "Redirecting to TMDB..." and submi
 test.describe('on the watchlist', () => {
 	const WATCHLIST_UNAVAILABLE = 'TMDB is unavailable right now. Try again in a few minutes.';
 
-	test('R5.1 TMDB unavailable while loading: a message, no error page, and a retry that works', async ({
+	test('R5.1 R8.3 TMDB unavailable while loading: a message, no error page, and a retry that works', async ({
 		page,
 		request
 	}, testInfo) => {
@@ -240,7 +240,7 @@ test.describe('on the watchlist', () => {
 		await expect(page.getByRole('alert')).toHaveCount(0);
 	});
 
-	test('R5.3 TMDB rate limiting while removing: told when to try again, nothing removed', async ({
+	test('R5.3 R8.3 TMDB rate limiting while removing: told when to try again, nothing removed', async ({
 		page,
 		request
 	}, testInfo) => {
@@ -262,7 +262,7 @@ test.describe('on the watchlist', () => {
 		await expectSignedInAs(page, ownUsername(testInfo, 'wl-busy'));
 	});
 
-	test('while TMDB is slow the button says "Removing..." and submits once (needs JavaScript)', async ({
+	test('R8.3 while TMDB is slow the button says "Removing..." and submits once (needs JavaScript)', async ({
 		page,
 		request
 	}, testInfo) => {

@@ -27,7 +27,7 @@ async function openWatchlistFromMenu(page: Page) {
 	await expect(page.getByRole('heading', { level: 1, name: 'Your watchlist' })).toBeVisible();
 }
 
-test('R4.4 the username menu opens the watchlist: two pages, posters, titles and years', async ({
+test('R8.3 the username menu opens the watchlist: two pages, posters, titles and years', async ({
 	page
 }) => {
 	await page.goto('/');
@@ -60,7 +60,7 @@ test('R4.4 the username menu opens the watchlist: two pages, posters, titles and
 	await expect(movies(page)).toHaveCount(20);
 });
 
-test('R1.5 signed out, /watchlist asks to sign in and comes back to it', async ({ page }) => {
+test('R1.5 R8.3 signed out, /watchlist asks to sign in and comes back to it', async ({ page }) => {
 	await page.goto('/watchlist?page=2');
 	await expect(page).toHaveURL('/auth/login?returnTo=%2Fwatchlist%3Fpage%3D2');
 	await signIn(page, { username: 'ada' });
@@ -68,7 +68,7 @@ test('R1.5 signed out, /watchlist asks to sign in and comes back to it', async (
 	await expect(movies(page)).toHaveCount(3);
 });
 
-test('removing movies one by one until the empty state', async ({ page }, testInfo) => {
+test('R8.3 removing movies one by one until the empty state', async ({ page }, testInfo) => {
 	const username = ownUsername(testInfo, 'wl-remove');
 	await page.goto('/');
 	await signIn(page, { username });
@@ -95,7 +95,7 @@ test('removing movies one by one until the empty state', async ({ page }, testIn
 	await expectSignedInAs(page, username);
 });
 
-test('R4.4 R2.4 a session revoked at TMDB while in use signs out at once and comes back after sign-in', async ({
+test('R4.4 R8.2 R2.4 a session revoked at TMDB while in use signs out at once and comes back after sign-in', async ({
 	page,
 	request
 }, testInfo) => {
@@ -119,7 +119,7 @@ test('R4.4 R2.4 a session revoked at TMDB while in use signs out at once and com
 	await expect(movies(page)).toHaveCount(3);
 });
 
-test('R4.4 a session revoked at TMDB ends when the watchlist is opened next', async ({
+test('R4.4 R8.2 a session revoked at TMDB ends when the watchlist is opened next', async ({
 	page,
 	request
 }, testInfo) => {

@@ -493,7 +493,7 @@ describe('R6.7 logging', () => {
 	});
 });
 
-describe('as the signed-in person (forSession) against the sandbox', () => {
+describe('R8.1 as the signed-in person (forSession) against the sandbox', () => {
 	async function personFor(client: TmdbClient, username: string) {
 		const sessionId = await signedInSession(client, username);
 		const account = await client.getAccount(sessionId);
@@ -532,7 +532,7 @@ describe('as the signed-in person (forSession) against the sandbox', () => {
 		expect(invalidations).toEqual([]);
 	});
 
-	test('R4.4 a session revoked at TMDB between two calls: session_invalid, the hook, no retry', async () => {
+	test('R4.4 R8.2 a session revoked at TMDB between two calls: session_invalid, the hook, no retry', async () => {
 		const { person, invalidations } = await personFor(makeClient(), 'ada');
 		await person.getWatchlistMovies();
 		expect(server.sandbox.revokeAccountSessions({ username: 'ada' })).toBe(1);

@@ -43,7 +43,7 @@ function tmdbSessionIdOfOnlyRow(rows: { tmdb_session_id: string }[]): string {
 }
 
 describe('viewing', () => {
-	test('R6.7 ada sees page 1 of 2; the TMDB session id is in neither the page nor its data', async () => {
+	test('R6.7 R8.1 ada sees page 1 of 2; the TMDB session id is in neither the page nor its data', async () => {
 		const browser = await signedIn('ada');
 		const page = await browser.get('/watchlist');
 		expect(page.status).toBe(200);
@@ -64,7 +64,7 @@ describe('viewing', () => {
 		expect(stack.app.output.join('\n')).not.toContain(secret);
 	});
 
-	test('signed out, /watchlist redirects to sign-in and comes back (guarded like /account)', async () => {
+	test('R8.3 signed out, /watchlist redirects to sign-in and comes back (guarded like /account)', async () => {
 		const browser = new BrowserSession(stack.app.url);
 		const response = await browser.get('/watchlist?page=2');
 		expect(response.status).toBe(303);
@@ -75,7 +75,7 @@ describe('viewing', () => {
 	});
 
 	test.each(['0', '501', 'abc', '-1', '1e3', '01'])(
-		'?page=%s answers 400 with a clear message and never reaches TMDB',
+		'R8.3 ?page=%s answers 400 with a clear message and never reaches TMDB',
 		async (page) => {
 			const browser = await signedIn('ada');
 			stack.sandbox.sandbox.clearReceivedRequests();
@@ -88,7 +88,7 @@ describe('viewing', () => {
 	);
 });
 
-describe('removing', () => {
+describe('R8.3 removing', () => {
 	test('removes the movie at TMDB and shows the list without it', async () => {
 		const browser = await signedIn('grace');
 		const before = titlesIn(await (await browser.get('/watchlist')).text());
@@ -137,7 +137,7 @@ describe('removing', () => {
 	});
 });
 
-describe('a session revoked at TMDB between two calls (R4.4)', () => {
+describe('R4.4 R8.2 a session revoked at TMDB between two calls', () => {
 	function revokedLogLines() {
 		return stack.app.output.filter((line) =>
 			line.includes('"event":"session_revoked_at_tmdb_during_call"')
@@ -192,7 +192,7 @@ describe('a session revoked at TMDB between two calls (R4.4)', () => {
 	});
 });
 
-describe('TMDB trouble (R5.1, R5.3): a message on the page, never a 5xx page', () => {
+describe('R5.1 R5.3 R8.3 TMDB trouble: a message on the page, never a 5xx page', () => {
 	test.each([
 		['unavailable', { kind: 'unavailable' } as const, 'TMDB is unavailable right now.'],
 		['rate limiting', { kind: 'rate_limited', retryAfterSeconds: 120 } as const, 'TMDB is busy.']

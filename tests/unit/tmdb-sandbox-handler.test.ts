@@ -157,7 +157,7 @@ describe('request tokens', () => {
 	});
 });
 
-describe('watchlists', () => {
+describe('R8.3 watchlists', () => {
 	async function sessionFor(box: ReturnType<typeof sandbox>, username: string) {
 		const token = (
 			await json(await box.handle(new Request(`${BASE}/3/authentication/token/new?api_key=${KEY}`)))

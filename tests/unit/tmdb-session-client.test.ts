@@ -59,7 +59,7 @@ const movieJson = {
 	vote_count: 4741
 };
 
-describe('getWatchlistMovies', () => {
+describe('R8.1 getWatchlistMovies', () => {
 	test('asks for the page of this account with the session, and flattens the answer', async () => {
 		const { client, seen } = fakeTmdb([
 			{
@@ -138,7 +138,7 @@ describe('getWatchlistMovies', () => {
 	});
 });
 
-describe('removeFromWatchlist', () => {
+describe('R8.1 removeFromWatchlist', () => {
 	test("posts TMDB's documented body to this account and accepts status_code 13", async () => {
 		const { client, seen } = fakeTmdb([
 			{
@@ -200,7 +200,7 @@ describe('removeFromWatchlist', () => {
 	);
 });
 
-describe('a dead session (HTTP 401, code 3)', () => {
+describe('R8.2 a dead session (HTTP 401, code 3)', () => {
 	test('calls the hook once, then throws session_invalid; never retried', async () => {
 		const { client, seen } = fakeTmdb([
 			{ status: 401, body: { success: false, status_code: 3, status_message: 'Denied' } }
@@ -259,7 +259,7 @@ describe('a dead session (HTTP 401, code 3)', () => {
 	});
 });
 
-describe('secrets', () => {
+describe('R6.7 secrets', () => {
 	test('error messages name the path template, never the session id or account id', async () => {
 		const { client } = fakeTmdb([{ status: 401, body: { status_code: 3 } }]);
 		const error = (await client
