@@ -83,6 +83,6 @@ export const actions: Actions = {
 			if (!isTmdbError(caught)) throw caught;
 			return fail(STATUS_FOR_KIND[caught.kind] ?? 502, troubleOf(caught));
 		}
-		return { message: 'Removed from your watchlist.', removedId: form.data.movieId };
+		return { message: 'Removed from your watchlist.' };
 	}
 };
