@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AppSession, AppUser } from '$lib/server/auth/types';
+import type { TmdbSessionClient } from '$lib/server/tmdb/client';
 
 declare global {
 	namespace App {
@@ -12,6 +13,8 @@ declare global {
 			log: Logger;
 			user: AppUser | null;
 			session: AppSession | null;
+			/** TMDB as the signed-in person; null when signed out (auth/tmdb-as.ts). */
+			tmdb: TmdbSessionClient | null;
 		}
 	}
 }

@@ -6,6 +6,7 @@ import {
 	readSessionCookie,
 	setSessionCookie
 } from '$lib/server/auth/sessions';
+import { tmdbAs } from '$lib/server/auth/tmdb-as';
 import { databaseUnavailable, isDatabaseOutage } from '$lib/server/db/outage';
 import { log, loggablePath, withRequestLog } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
@@ -38,12 +39,14 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * The session check of every request: always sets both locals, sends the cookie again when the
+ * The session check of every request: always sets the auth locals (the person, their session and
+ * their TMDB client, or null), sends the cookie again when the
  * expiry slid, and clears a cookie that no longer names a valid session.
  */
 const handleAuth: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.session = null;
+	event.locals.tmdb = null;
 	const token = readSessionCookie(event);
 	if (!token) return resolve(event);
 	const services = authServices();
@@ -59,6 +62,7 @@ const handleAuth: Handle = async ({ event, resolve }) => {
 		if (session.fresh) setSessionCookie(event, token, session.expiresAt);
 		event.locals.session = session;
 		event.locals.user = user;
+		event.locals.tmdb = tmdbAs(services, event);
 		scheduleTmdbCheck(services, event);
 	} else {
 		event.locals.log.info(

@@ -60,3 +60,20 @@ test('accessibility (axe needs JavaScript): the error page', async ({ page }) =>
 	await expect(page.getByRole('heading', { level: 1, name: 'Error 404' })).toBeVisible();
 	await expectAccessible(page);
 });
+
+test('R8.3 accessibility (axe needs JavaScript): the watchlist, full and empty', async ({
+	page
+}) => {
+	await page.goto('/watchlist');
+	await signIn(page, { username: 'ada' });
+	await expect(page.getByRole('main').getByRole('listitem')).toHaveCount(20);
+	await expectAccessible(page);
+	await page.goto('/watchlist?page=2');
+	await expect(page.getByText('No poster').first()).toBeVisible();
+	await expectAccessible(page);
+	await page.context().clearCookies();
+	await page.goto('/watchlist');
+	await signIn(page, { username: 'nameless' });
+	await expect(page.getByText('Your watchlist is empty.')).toBeVisible();
+	await expectAccessible(page);
+});

@@ -128,7 +128,14 @@ export async function expectAccessible(page: Page): Promise<void> {
 }
 
 type Fault = {
-	endpoint: 'token/new' | 'session/new' | 'session/delete' | 'account' | 'authentication';
+	endpoint:
+		| 'token/new'
+		| 'session/new'
+		| 'session/delete'
+		| 'account'
+		| 'authentication'
+		| 'watchlist/movies'
+		| 'watchlist';
 	kind: 'unavailable' | 'rate_limited' | 'tmdb_error' | 'hang' | 'reset';
 	count?: number;
 	httpStatus?: number;

@@ -21,6 +21,8 @@ test('R2.2 the username menu works by keyboard: Tab to it, Enter opens, Tab thro
 	await expect(panel).toContainText('Ada Lovelace');
 
 	await page.keyboard.press('Tab');
+	await expect(panel.getByRole('link', { name: 'Watchlist' })).toBeFocused();
+	await page.keyboard.press('Tab');
 	await expect(panel.getByRole('link', { name: 'Account' })).toBeFocused();
 	await page.keyboard.press('Tab');
 	await expect(panel.getByRole('link', { name: 'Sessions' })).toBeFocused();

@@ -53,6 +53,20 @@ test('screenshots of every page (js-on only: one set is enough)', async ({
 	await expect(page.getByText('This device')).toBeVisible();
 	await page.screenshot({ path: `${DIR}/sessions.png`, fullPage: true });
 
+	await page.goto('/watchlist');
+	await expect(page.getByRole('main').getByRole('listitem')).toHaveCount(6);
+	// Posters load lazily: bring the last one into view so that all of them are in the shot.
+	await page.locator('img.poster').last().scrollIntoViewIfNeeded();
+	await expect
+		.poll(() =>
+			page
+				.locator('img.poster')
+				.evaluateAll((images: HTMLImageElement[]) => images.every((image) => image.complete))
+		)
+		.toBe(true);
+	await page.evaluate(() => window.scrollTo(0, 0));
+	await page.screenshot({ path: `${DIR}/watchlist.png`, fullPage: true });
+
 	await page.goto('/auth/logout');
 	await page.screenshot({ path: `${DIR}/sign-out.png` });
 

@@ -214,3 +214,83 @@ test('R1.6 while TMDB is slow the button says "Redirecting to TMDB..." and submi
 	const starts = (await sandboxRequests(request)).filter((r) => r.endpoint === 'token/new');
 	expect(starts).toHaveLength(1);
 });
+
+test.describe('on the watchlist', () => {
+	const WATCHLIST_UNAVAILABLE = 'TMDB is unavailable right now. Try again in a few minutes.';
+
+	test('R5.1 R8.3 TMDB unavailable while loading: a message, no error page, and a retry that works', async ({
+		page,
+		request
+	}, testInfo) => {
+		await page.goto('/');
+		await signIn(page, { username: ownUsername(testInfo, 'wl-down') });
+		await injectFault(request, {
+			endpoint: 'watchlist/movies',
+			kind: 'unavailable',
+			count: EVERY_ATTEMPT
+		});
+		const response = await page.goto('/watchlist');
+		expect(response?.status()).toBe(200);
+		await expect(page.getByRole('alert')).toHaveText(WATCHLIST_UNAVAILABLE);
+		await expect(page.getByRole('main').getByRole('listitem')).toHaveCount(0);
+
+		await clearFaults(request);
+		await page.getByRole('link', { name: 'Try again' }).click();
+		await expect(page.getByRole('main').getByRole('listitem')).toHaveCount(3);
+		await expect(page.getByRole('alert')).toHaveCount(0);
+	});
+
+	test('R5.3 R8.3 TMDB rate limiting while removing: told when to try again, nothing removed', async ({
+		page,
+		request
+	}, testInfo) => {
+		await page.goto('/');
+		await signIn(page, { username: ownUsername(testInfo, 'wl-busy') });
+		await page.goto('/watchlist');
+		const movies = page.getByRole('main').getByRole('listitem');
+		await expect(movies).toHaveCount(3);
+		await injectFault(request, {
+			endpoint: 'watchlist',
+			kind: 'rate_limited',
+			retryAfterSeconds: LONG_RETRY_AFTER
+		});
+		await movies.first().getByRole('button', { name: 'Remove' }).click();
+		await expect(page.getByRole('alert')).toHaveText(
+			`TMDB is busy. Try again in ${LONG_RETRY_AFTER} seconds.`
+		);
+		await expect(movies).toHaveCount(3);
+		await expectSignedInAs(page, ownUsername(testInfo, 'wl-busy'));
+	});
+
+	test('R8.3 while TMDB is slow the button says "Removing..." and submits once (needs JavaScript)', async ({
+		page,
+		request
+	}, testInfo) => {
+		test.skip(
+			!javaScriptOn(testInfo),
+			'a pending state needs JavaScript; the plain form still works'
+		);
+		await page.goto('/');
+		await signIn(page, { username: ownUsername(testInfo, 'wl-slow') });
+		await page.goto('/watchlist');
+		const movies = page.getByRole('main').getByRole('listitem');
+		await expect(movies).toHaveCount(3);
+		await clearSandboxRequests(request);
+		await injectFault(request, { endpoint: 'watchlist', kind: 'hang', delayMs: 1500 });
+		const button = movies.first().getByRole('button');
+		await button.click();
+		await expect(button).toHaveText('Removing...');
+		await expect(button).toBeDisabled();
+		await expect(button).toHaveAttribute('aria-busy', 'true');
+		await movies
+			.first()
+			.locator('form')
+			.evaluate((form: HTMLFormElement) => {
+				form.requestSubmit();
+			});
+		await expect(page.getByRole('status')).toHaveText('Removed from your watchlist.');
+		await expect(movies).toHaveCount(2);
+		const removals = (await sandboxRequests(request)).filter((r) => r.endpoint === 'watchlist');
+		expect(removals).toHaveLength(1);
+	});
+});

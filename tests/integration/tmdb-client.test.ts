@@ -489,3 +489,65 @@ describe('R6.7 logging', () => {
 		expect(networkError.cause).toBeUndefined();
 	});
 });
+
+describe('R8.1 as the signed-in person (forSession) against the sandbox', () => {
+	async function personFor(client: TmdbClient, username: string) {
+		const sessionId = await signedInSession(client, username);
+		const account = await client.getAccount(sessionId);
+		const invalidations: TmdbError[] = [];
+		const person = client.forSession({
+			sessionId,
+			accountId: account.id,
+			onSessionInvalid: (error) => {
+				invalidations.push(error);
+			}
+		});
+		return { sessionId, account, person, invalidations };
+	}
+
+	test('pages through the watchlist: 20, then the rest, no movie twice', async () => {
+		const { person } = await personFor(makeClient(), 'ada');
+		const first = await person.getWatchlistMovies(1);
+		const second = await person.getWatchlistMovies(2);
+		expect(first).toMatchObject({ page: 1, totalPages: 2 });
+		expect(first.movies).toHaveLength(20);
+		expect(second.movies).toHaveLength(first.totalResults - 20);
+		const ids = [...first.movies, ...second.movies].map((movie) => movie.id);
+		expect(new Set(ids).size).toBe(first.totalResults);
+		expect(first.movies[0]).toMatchObject({ title: 'Metropolis', year: 1927 });
+		expect(await person.getAccount()).toMatchObject({ username: 'ada' });
+	});
+
+	test('removes a movie; removing it again is fine; an unknown id is not_found', async () => {
+		const { person, invalidations } = await personFor(makeClient(), 'grace');
+		const before = await person.getWatchlistMovies();
+		const [gone, ...rest] = before.movies;
+		await person.removeFromWatchlist(gone!.id);
+		await person.removeFromWatchlist(gone!.id);
+		expect((await person.getWatchlistMovies()).movies).toEqual(rest);
+		await expectKind(person.removeFromWatchlist(550), 'not_found');
+		expect(invalidations).toEqual([]);
+	});
+
+	test('R4.4 R8.2 a session revoked at TMDB between two calls: session_invalid, the hook, no retry', async () => {
+		const { person, invalidations } = await personFor(makeClient(), 'ada');
+		await person.getWatchlistMovies();
+		expect(server.sandbox.revokeAccountSessions({ username: 'ada' })).toBe(1);
+		server.sandbox.clearReceivedRequests();
+		const error = await expectKind(person.getWatchlistMovies(), 'session_invalid');
+		expect(error).toMatchObject({ httpStatus: 401, statusCode: 3, retryable: false });
+		expect(invalidations).toEqual([error]);
+		expect(attemptsAt('watchlist/movies')).toBe(1);
+		await expectKind(person.removeFromWatchlist(9_100_001), 'session_invalid');
+		expect(invalidations).toHaveLength(2);
+	});
+
+	test('R5.3 a 429 on the watchlist is retried, then answered', async () => {
+		const { person, invalidations } = await personFor(makeClient(), 'ada');
+		server.sandbox.injectFault('watchlist/movies', { kind: 'rate_limited', retryAfterSeconds: 1 });
+		server.sandbox.clearReceivedRequests();
+		expect((await person.getWatchlistMovies()).movies).toHaveLength(20);
+		expect(attemptsAt('watchlist/movies')).toBe(2);
+		expect(invalidations).toEqual([]);
+	});
+});

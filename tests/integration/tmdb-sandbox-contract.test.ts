@@ -4,12 +4,14 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {
+	accountMoviesResponseSchema,
 	accountResponseSchema,
 	authenticationResponseSchema,
 	deleteSessionResponseSchema,
 	errorResponseSchema,
 	requestTokenResponseSchema,
-	sessionResponseSchema
+	sessionResponseSchema,
+	watchlistUpdateResponseSchema
 } from '../../src/lib/server/tmdb/schemas.ts';
 import type {
 	FaultTarget as SandboxEndpoint,
@@ -58,7 +60,33 @@ const DOCUMENTED = {
 	authenticationFailedWithoutSuccess: {
 		status_code: 3,
 		status_message: 'Authentication failed: You do not have permissions to access the service.'
-	}
+	},
+	// TMDB's API reference, GET /3/account/{account_id}/watchlist/movies (one result kept).
+	watchlistMovies: {
+		page: 1,
+		results: [
+			{
+				adult: false,
+				backdrop_path: '/rgNzvSagnlc32TuMEBa529QFIig.jpg',
+				genre_ids: [878],
+				id: 76726,
+				original_language: 'en',
+				original_title: 'Chronicle',
+				overview: 'Three high school students make an incredible discovery.',
+				popularity: 37.148,
+				poster_path: '/xENglsVIIWEEhhB5lgpy33tGcKI.jpg',
+				release_date: '2012-02-01',
+				title: 'Chronicle',
+				video: false,
+				vote_average: 6.822,
+				vote_count: 4741
+			}
+		],
+		total_pages: 34,
+		total_results: 677
+	},
+	// TMDB's API reference, POST /3/account/{account_id}/watchlist.
+	watchlistUpdate: { status_code: 1, status_message: 'Success.' }
 };
 
 describe('documented TMDB bodies parse with the client schemas', () => {
@@ -93,6 +121,13 @@ describe('documented TMDB bodies parse with the client schemas', () => {
 		]) {
 			expect(errorResponseSchema.safeParse(body).success).toBe(true);
 		}
+	});
+
+	test('watchlist bodies', () => {
+		expect(accountMoviesResponseSchema.parse(DOCUMENTED.watchlistMovies).results[0]?.id).toBe(
+			76726
+		);
+		expect(watchlistUpdateResponseSchema.safeParse(DOCUMENTED.watchlistUpdate).success).toBe(true);
 	});
 
 	test('error bodies do not pass for success bodies, and vice versa', () => {
@@ -212,6 +247,50 @@ describe('the sandbox answers in the documented shapes', () => {
 		expect(shapes.some((body) => body.avatar.tmdb?.avatar_path === null)).toBe(true);
 		expect(shapes.some((body) => body.avatar.tmdb === undefined)).toBe(true);
 		expect(shapes.some((body) => typeof body.avatar.tmdb?.avatar_path === 'string')).toBe(true);
+	});
+
+	test('GET /3/account/{id}/watchlist/movies: the reference shape, every field, every page', async () => {
+		const ada = server.sandbox.accounts.find((account) => account.username === 'ada')!;
+		const sessionId = await newSession('ada');
+		const path = `/3/account/${ada.id}/watchlist/movies`;
+		const first = await call('GET', path, { query: { session_id: sessionId } });
+		expect(first.status).toBe(200);
+		const parsed = accountMoviesResponseSchema.parse(first.body);
+		expect(parsed.total_results).toBeGreaterThanOrEqual(21);
+		const raw = first.body as typeof DOCUMENTED.watchlistMovies;
+		expect(Object.keys(raw).sort()).toEqual(Object.keys(DOCUMENTED.watchlistMovies).sort());
+		expect(Object.keys(raw.results[0]!).sort()).toEqual(
+			Object.keys(DOCUMENTED.watchlistMovies.results[0]!).sort()
+		);
+		const second = await call('GET', path, { query: { session_id: sessionId, page: '2' } });
+		expect(accountMoviesResponseSchema.parse(second.body).page).toBe(2);
+		expectTmdbError(
+			await call('GET', path, { query: { session_id: sessionId, page: '0' } }),
+			400,
+			22
+		);
+	});
+
+	test('POST /3/account/{id}/watchlist answers 1, 12 and 13 in the reference shape', async () => {
+		const grace = server.sandbox.accounts.find((account) => account.username === 'grace')!;
+		const sessionId = await newSession('grace');
+		const change = (watchlist: boolean) =>
+			call('POST', `/3/account/${grace.id}/watchlist`, {
+				query: { session_id: sessionId },
+				body: { media_type: 'movie', media_id: 9_100_001, watchlist }
+			});
+		const codes = [];
+		for (const watchlist of [true, true, false]) {
+			const answer = await change(watchlist);
+			codes.push([answer.status, watchlistUpdateResponseSchema.parse(answer.body).status_code]);
+		}
+		expect(codes).toEqual([
+			[201, 1],
+			[201, 12],
+			[200, 13]
+		]);
+		server.sandbox.revokeAccountSessions({ username: 'grace' });
+		expectTmdbError(await change(false), 401, 3);
 	});
 
 	test('errors: codes paired with TMDB HTTP statuses', async () => {

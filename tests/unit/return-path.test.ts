@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { safeReturnPath } from '../../src/lib/server/auth/login.ts';
+import { redirectToSignIn, safeReturnPath } from '../../src/lib/server/auth/login.ts';
 
 describe('R1.5 R6.5 return paths', () => {
 	test.each([
@@ -64,5 +64,36 @@ describe('R1.5 R6.5 return paths', () => {
 				expect(safeReturnPath(`/${char.repeat(length)}`).length).toBeLessThanOrEqual(1024);
 			}
 		}
+	});
+});
+
+describe('redirectToSignIn', () => {
+	function locationOf(url: string, error?: 'session_ended'): string {
+		try {
+			redirectToSignIn(new URL(url), error);
+		} catch (thrown) {
+			expect(thrown).toMatchObject({ status: 303 });
+			return (thrown as { location: string }).location;
+		}
+		throw new Error('expected a redirect');
+	}
+
+	test('R1.5 returns to the page with its query', () => {
+		expect(locationOf('http://app.test/watchlist?page=2')).toBe(
+			'/auth/login?returnTo=%2Fwatchlist%3Fpage%3D2'
+		);
+	});
+
+	test("drops a form action's name: coming back means seeing the page, not posting", () => {
+		expect(locationOf('http://app.test/watchlist?page=2&/remove', 'session_ended')).toBe(
+			'/auth/login?error=session_ended&returnTo=%2Fwatchlist%3Fpage%3D2'
+		);
+		expect(locationOf('http://app.test/watchlist?/remove')).toBe(
+			'/auth/login?returnTo=%2Fwatchlist'
+		);
+	});
+
+	test('R6.5 an unsafe path still becomes /', () => {
+		expect(locationOf('http://app.test//evil.example/x')).toBe('/auth/login?returnTo=%2F');
 	});
 });

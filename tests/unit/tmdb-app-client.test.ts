@@ -65,6 +65,13 @@ describe('createAppTmdbClient in sandbox mode', () => {
 		expect(imageUrl(sandboxConfig.tmdb.imageUrl, account.avatarPath)).toBe(
 			'/sandbox/tmdb/t/p/w185/sandbox-grace.svg'
 		);
+		const { movies } = await client
+			.forSession({ sessionId, accountId: account.id })
+			.getWatchlistMovies();
+		expect(movies.length).toBeGreaterThan(0);
+		expect(imageUrl(sandboxConfig.tmdb.imageUrl, movies[0]!.posterPath)).toMatch(
+			/^\/sandbox\/tmdb\/t\/p\/w185\/sandbox-poster-\d+\.svg$/
+		);
 		await client.deleteSession(sessionId);
 		await expect(client.getAccount(sessionId)).rejects.toMatchObject({ kind: 'session_invalid' });
 	});

@@ -6,7 +6,7 @@ import {
 import { TmdbError, type TmdbErrorKind } from '../../src/lib/server/tmdb/errors.ts';
 
 describe('classifyTmdbFailure', () => {
-	test.each<[number, number | undefined, 'app' | 'session', TmdbErrorKind]>([
+	test.each<[number, number | undefined, 'app' | 'session' | 'account', TmdbErrorKind]>([
 		[429, 25, 'app', 'rate_limited'],
 		[429, undefined, 'app', 'rate_limited'],
 		[400, 25, 'app', 'rate_limited'],
@@ -27,7 +27,17 @@ describe('classifyTmdbFailure', () => {
 		[401, 3, 'app', 'unknown'],
 		[422, 5, 'app', 'unknown'],
 		[404, 34, 'app', 'unknown'],
-		[401, undefined, 'session', 'unknown']
+		[401, undefined, 'session', 'unknown'],
+		// Acting as the person (watchlist): only 401 + 3 means the session is dead.
+		[401, 3, 'account', 'session_invalid'],
+		[403, 3, 'account', 'unknown'],
+		[404, 6, 'account', 'not_found'],
+		[404, 34, 'account', 'not_found'],
+		[404, 37, 'account', 'unknown'],
+		[422, 5, 'account', 'unknown'],
+		[429, 25, 'account', 'rate_limited'],
+		[503, 9, 'account', 'unavailable'],
+		[401, 7, 'account', 'invalid_credential']
 	])('HTTP %i code %s on a %s call is %s', (httpStatus, statusCode, scope, kind) => {
 		expect(classifyTmdbFailure({ httpStatus, statusCode, scope })).toBe(kind);
 	});
@@ -81,6 +91,7 @@ describe('TmdbError', () => {
 		['token_invalid', false],
 		['token_not_approved', false],
 		['session_invalid', false],
+		['not_found', false],
 		['unknown', false]
 	])('%s: retryable is %s and the user message is short and mentions TMDB', (kind, retryable) => {
 		const error = new TmdbError({ kind, message: kind });

@@ -148,3 +148,214 @@ describe('request tokens', () => {
 		expect(box.decideRequestToken('0'.repeat(40), { approve: true, username: 'ada' })).toBe(false);
 	});
 });
+
+describe('R8.3 watchlists', () => {
+	async function sessionFor(box: ReturnType<typeof sandbox>, username: string) {
+		const token = (
+			await json(await box.handle(new Request(`${BASE}/3/authentication/token/new?api_key=${KEY}`)))
+		).request_token as string;
+		box.decideRequestToken(token, { approve: true, username });
+		const created = await box.handle(
+			post('/3/authentication/session/new', JSON.stringify({ request_token: token }))
+		);
+		const sessionId = (await json(created)).session_id as string;
+		const account = box.accounts.find((candidate) => candidate.username === username);
+		const accountId =
+			account?.id ??
+			((
+				await json(
+					await box.handle(new Request(`${BASE}/3/account?api_key=${KEY}&session_id=${sessionId}`))
+				)
+			).id as number);
+		return { sessionId, accountId };
+	}
+
+	function list(sessionId: string, accountId: number, query = '') {
+		return new Request(
+			`${BASE}/3/account/${accountId}/watchlist/movies?api_key=${KEY}&session_id=${sessionId}${query}`
+		);
+	}
+
+	function change(sessionId: string, accountId: number, body: unknown) {
+		return new Request(
+			`${BASE}/3/account/${accountId}/watchlist?api_key=${KEY}&session_id=${sessionId}`,
+			{
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(body)
+			}
+		);
+	}
+
+	type Page = {
+		page: number;
+		results: Array<Record<string, unknown>>;
+		total_pages: number;
+		total_results: number;
+	};
+
+	test("ada has more than 20 movies: two pages of TMDB's shape, 20 per page", async () => {
+		const box = sandbox();
+		const { sessionId, accountId } = await sessionFor(box, 'ada');
+		const first = (await json(await box.handle(list(sessionId, accountId)))) as Page;
+		expect(first.page).toBe(1);
+		expect(first.total_results).toBeGreaterThanOrEqual(21);
+		expect(first.total_pages).toBe(2);
+		expect(first.results).toHaveLength(20);
+		expect(Object.keys(first.results[0]!).sort()).toEqual(
+			[
+				'adult',
+				'backdrop_path',
+				'genre_ids',
+				'id',
+				'original_language',
+				'original_title',
+				'overview',
+				'popularity',
+				'poster_path',
+				'release_date',
+				'title',
+				'video',
+				'vote_average',
+				'vote_count'
+			].sort()
+		);
+		const second = (await json(await box.handle(list(sessionId, accountId, '&page=2')))) as Page;
+		expect(second.page).toBe(2);
+		expect(second.results).toHaveLength(first.total_results - 20);
+		const ids = [...first.results, ...second.results].map((movie) => movie.id);
+		expect(new Set(ids).size).toBe(ids.length);
+		// The shapes TMDB also sends: a movie without a poster, an unreleased one.
+		expect(second.results.some((movie) => movie.poster_path === null)).toBe(true);
+		expect(second.results.some((movie) => movie.release_date === '')).toBe(true);
+		const past = (await json(await box.handle(list(sessionId, accountId, '&page=3')))) as Page;
+		expect(past).toMatchObject({ page: 3, results: [], total_pages: 2 });
+	});
+
+	test('nameless starts empty; a typed username starts with three movies', async () => {
+		const box = sandbox();
+		const nameless = await sessionFor(box, 'nameless');
+		expect(
+			await json(await box.handle(list(nameless.sessionId, nameless.accountId)))
+		).toMatchObject({ page: 1, results: [], total_results: 0 });
+		const typed = await sessionFor(box, 'someone-new');
+		expect(
+			((await json(await box.handle(list(typed.sessionId, typed.accountId)))) as Page).results
+		).toHaveLength(3);
+	});
+
+	test('remove answers 200 code 13 and the movie is gone; add answers 201 code 1, then 12', async () => {
+		const box = sandbox();
+		const { sessionId, accountId } = await sessionFor(box, 'grace');
+		const before = (await json(await box.handle(list(sessionId, accountId)))) as Page;
+		const movieId = before.results[0]!.id as number;
+		const removed = await box.handle(
+			change(sessionId, accountId, { media_type: 'movie', media_id: movieId, watchlist: false })
+		);
+		expect(removed.status).toBe(200);
+		expect(await json(removed)).toMatchObject({ success: true, status_code: 13 });
+		const after = (await json(await box.handle(list(sessionId, accountId)))) as Page;
+		expect(after.total_results).toBe(before.total_results - 1);
+		expect(after.results.map((movie) => movie.id)).not.toContain(movieId);
+
+		const again = await box.handle(
+			change(sessionId, accountId, { media_type: 'movie', media_id: movieId, watchlist: false })
+		);
+		expect(await json(again)).toMatchObject({ status_code: 13 });
+		const added = await box.handle(
+			change(sessionId, accountId, { media_type: 'movie', media_id: movieId, watchlist: true })
+		);
+		expect(added.status).toBe(201);
+		expect(await json(added)).toMatchObject({ status_code: 1 });
+		const twice = await box.handle(
+			change(sessionId, accountId, { media_type: 'movie', media_id: movieId, watchlist: true })
+		);
+		expect(await json(twice)).toMatchObject({ status_code: 12 });
+	});
+
+	test.each([
+		['a non-numeric media_id', { media_type: 'movie', media_id: '550', watchlist: false }, 422, 5],
+		['a fractional media_id', { media_type: 'movie', media_id: 1.5, watchlist: false }, 422, 5],
+		['a huge media_id', { media_type: 'movie', media_id: 1e300, watchlist: false }, 422, 5],
+		['another media_type', { media_type: 'person', media_id: 9100001, watchlist: false }, 422, 5],
+		['a missing watchlist flag', { media_type: 'movie', media_id: 9100001 }, 422, 5],
+		[
+			'a movie TMDB does not know',
+			{ media_type: 'movie', media_id: 550, watchlist: false },
+			404,
+			34
+		],
+		['a body that is not an object', [1, 2], 400, 47]
+	])('%s is refused (HTTP %i code %i) and changes nothing', async (_label, body, status, code) => {
+		const box = sandbox();
+		const { sessionId, accountId } = await sessionFor(box, 'grace');
+		const before = await json(await box.handle(list(sessionId, accountId)));
+		const response = await box.handle(change(sessionId, accountId, body));
+		expect(response.status).toBe(status);
+		expect(await json(response)).toMatchObject({ success: false, status_code: code });
+		expect(await json(await box.handle(list(sessionId, accountId)))).toEqual(before);
+	});
+
+	test.each(['0', '501', 'abc', '-1', '1.5'])('page=%s answers 400 code 22', async (page) => {
+		const box = sandbox();
+		const { sessionId, accountId } = await sessionFor(box, 'ada');
+		const response = await box.handle(list(sessionId, accountId, `&page=${page}`));
+		expect(response.status).toBe(400);
+		expect((await json(response)).status_code).toBe(22);
+	});
+
+	test("a revoked session, no session, or another account's id answers 401 code 3", async () => {
+		const box = sandbox();
+		const ada = await sessionFor(box, 'ada');
+		const grace = await sessionFor(box, 'grace');
+		for (const request of [
+			list(ada.sessionId, grace.accountId),
+			new Request(`${BASE}/3/account/${ada.accountId}/watchlist/movies?api_key=${KEY}`),
+			change(ada.sessionId, grace.accountId, {
+				media_type: 'movie',
+				media_id: 9100022,
+				watchlist: false
+			})
+		]) {
+			const response = await box.handle(request);
+			expect(response.status).toBe(401);
+			expect((await json(response)).status_code).toBe(3);
+		}
+		expect(box.revokeSession(ada.sessionId)).toBe(true);
+		const revoked = await box.handle(list(ada.sessionId, ada.accountId));
+		expect(revoked.status).toBe(401);
+		expect((await json(revoked)).status_code).toBe(3);
+	});
+
+	test('reset restores the seeded watchlists', async () => {
+		const box = sandbox();
+		let { sessionId, accountId } = await sessionFor(box, 'grace');
+		const seeded = await json(await box.handle(list(sessionId, accountId)));
+		const movieId = (seeded as Page).results[0]!.id;
+		await box.handle(
+			change(sessionId, accountId, { media_type: 'movie', media_id: movieId, watchlist: false })
+		);
+		box.reset();
+		({ sessionId, accountId } = await sessionFor(box, 'grace'));
+		expect(await json(await box.handle(list(sessionId, accountId)))).toEqual(seeded);
+	});
+
+	test('posters are SVGs at TMDB sizes; unknown ones are 404', async () => {
+		const box = sandbox();
+		const poster = await box.handle(new Request(`${BASE}/t/p/w185/sandbox-poster-9100001.svg`));
+		expect(poster.status).toBe(200);
+		expect(poster.headers.get('content-type')).toBe('image/svg+xml');
+		const svg = await poster.text();
+		expect(svg).toContain('width="185"');
+		expect(svg).toContain('Metropolis');
+		expect(svg).not.toContain('<script');
+		for (const path of [
+			'/t/p/w185/sandbox-poster-1.svg',
+			'/t/p/w185/sandbox-poster-9100029.svg',
+			'/t/p/huge/sandbox-poster-9100001.svg',
+			'/t/p/w185/sandbox-poster-9100001.png'
+		]) {
+			expect((await box.handle(new Request(`${BASE}${path}`))).status).toBe(404);
+		}
+	});
+});

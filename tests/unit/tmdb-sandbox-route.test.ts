@@ -36,6 +36,14 @@ beforeAll(() => {
 });
 
 describe('/sandbox/tmdb in sandbox mode', () => {
+	test('R7.2 serves the watchlist posters the in-app sandbox names, as SVG', async () => {
+		const response = await GET(event('GET', 't/p/w185/sandbox-poster-9100001.svg'));
+		expect(response.status).toBe(200);
+		expect(response.headers.get('content-type')).toBe('image/svg+xml');
+		expect(await response.text()).toContain('Metropolis');
+		expect((await GET(event('GET', 't/p/w185/sandbox-poster-1.svg'))).status).toBe(404);
+	});
+
 	test('R7.2 serves the approval page and its form posts back through the same route', async () => {
 		const token = await newToken();
 		const redirect = encodeURIComponent('http://localhost:5173/auth/callback');

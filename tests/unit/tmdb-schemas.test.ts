@@ -1,11 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { toTmdbAccount } from '../../src/lib/server/tmdb/client.ts';
 import {
+	accountMovieSchema,
+	accountMoviesResponseSchema,
 	accountResponseSchema,
 	errorResponseSchema,
 	formatTmdbDate,
 	parseTmdbDate,
-	requestTokenResponseSchema
+	requestTokenResponseSchema,
+	watchlistUpdateResponseSchema
 } from '../../src/lib/server/tmdb/schemas.ts';
 
 describe('expires_at', () => {
@@ -129,4 +132,93 @@ describe('error bodies', () => {
 			expect(errorResponseSchema.safeParse(body).success).toBe(false);
 		}
 	);
+});
+
+describe('account movie lists (watchlist)', () => {
+	// The shape of TMDB's reference example for GET /3/account/{account_id}/watchlist/movies.
+	const referenceExample = {
+		page: 1,
+		results: [
+			{
+				adult: false,
+				backdrop_path: '/rgNzvSagnlc32TuMEBa529QFIig.jpg',
+				genre_ids: [878],
+				id: 76726,
+				original_language: 'en',
+				original_title: 'Chronicle',
+				overview: 'Three high school students make an incredible discovery.',
+				popularity: 37.148,
+				poster_path: '/xENglsVIIWEEhhB5lgpy33tGcKI.jpg',
+				release_date: '2012-02-01',
+				title: 'Chronicle',
+				video: false,
+				vote_average: 6.822,
+				vote_count: 4741
+			}
+		],
+		total_pages: 34,
+		total_results: 677
+	};
+
+	test("TMDB's reference example parses", () => {
+		const parsed = accountMoviesResponseSchema.parse(referenceExample);
+		expect(parsed.results[0]).toEqual({
+			id: 76726,
+			title: 'Chronicle',
+			original_title: 'Chronicle',
+			release_date: '2012-02-01',
+			poster_path: '/xENglsVIIWEEhhB5lgpy33tGcKI.jpg',
+			overview: 'Three high school students make an incredible discovery.'
+		});
+	});
+
+	test.each([
+		['a movie without an id', { title: 'No id' }],
+		['a movie without a title', { id: 5 }],
+		['a negative id', { id: -5, title: 'Negative' }]
+	])('%s fails the page (it could not be removed or shown)', (_label, movie) => {
+		const result = accountMoviesResponseSchema.safeParse({ ...referenceExample, results: [movie] });
+		expect(result.success).toBe(false);
+	});
+
+	test.each([
+		['missing page', { results: [], total_pages: 1, total_results: 0 }],
+		['missing results', { page: 1, total_pages: 1, total_results: 0 }],
+		['page 0', { page: 0, results: [], total_pages: 1, total_results: 0 }]
+	])('an envelope with %s is refused', (_label, body) => {
+		expect(accountMoviesResponseSchema.safeParse(body).success).toBe(false);
+	});
+
+	test.each([null, 'poster.jpg', '/a/b.jpg', '/"><script>.jpg', `/${'a'.repeat(300)}.jpg`])(
+		'poster_path %j becomes null (it ends up in an image URL)',
+		(posterPath) => {
+			const parsed = accountMovieSchema.parse({ id: 1, title: 'T', poster_path: posterPath });
+			expect(parsed.poster_path).toBeNull();
+		}
+	);
+
+	test.each([
+		[{ status_code: 1, status_message: 'Success.' }, true],
+		[
+			{
+				success: true,
+				status_code: 12,
+				status_message: 'The item/record was updated successfully.'
+			},
+			true
+		],
+		[
+			{
+				success: true,
+				status_code: 13,
+				status_message: 'The item/record was deleted successfully.'
+			},
+			true
+		],
+		[{ success: true, status_code: 3 }, false],
+		[{ success: false, status_code: 13 }, false],
+		[{ status_message: 'Success.' }, false]
+	])('watchlist change %j parses: %s', (body, ok) => {
+		expect(watchlistUpdateResponseSchema.safeParse(body).success).toBe(ok);
+	});
 });

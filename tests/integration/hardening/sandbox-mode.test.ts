@@ -103,3 +103,28 @@ test('R7.2 the approval page lets the browser send its origin with the form (no 
 	// no-referrer makes browsers post `Origin: null`, which SvelteKit's origin check refuses.
 	expect(page.headers.get('referrer-policy')).toBe('same-origin');
 });
+
+test('R7.2 R8.3 the watchlist works in sandbox mode, posters from the app itself', async () => {
+	const browser = new BrowserSession(app.url);
+	const started = await browser.post('/auth/login', { returnTo: '/watchlist' });
+	const approval = new URL(started.headers.get('location')!, app.url);
+	const decided = await browser.post(approval.pathname + approval.search, {
+		account: 'ada',
+		decision: 'approve'
+	});
+	const callback = new URL(decided.headers.get('location')!);
+	expect((await browser.get(callback.pathname + callback.search)).headers.get('location')).toBe(
+		'/watchlist'
+	);
+	const page = await browser.get('/watchlist');
+	expect(page.status).toBe(200);
+	const html = await page.text();
+	expect(html).toContain('23 movies, page 1 of 2');
+	const poster = /src="(\/sandbox\/tmdb\/t\/p\/w185\/sandbox-poster-\d+\.svg)"/.exec(html)?.[1];
+	expect(poster).toBeDefined();
+	// Same origin: the page's CSP (img-src 'self') lets it load.
+	expect(page.headers.get('content-security-policy')).toMatch(/img-src 'self'/);
+	const image = await browser.get(poster!);
+	expect(image.status).toBe(200);
+	expect(image.headers.get('content-type')).toContain('image/svg+xml');
+});

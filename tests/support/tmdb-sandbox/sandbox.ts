@@ -41,7 +41,7 @@ export type TestSandbox = Pick<TmdbSandbox, 'handle' | 'accounts'> & {
 	decideRequestToken(requestToken: string, decision: TokenDecision): boolean;
 	/** Moves the sandbox clock forward, to expire request tokens. */
 	advanceClock(ms: number): void;
-	/** Forgets tokens, sessions, faults, received requests and clock changes. */
+	/** Forgets tokens, sessions, watchlist changes, faults, received requests and clock changes. */
 	reset(): void;
 };
 
@@ -62,7 +62,7 @@ export function createTestSandbox(options: {
 		async intercept(route, request) {
 			const entry = entries.get(request);
 			if (entry) entry.endpoint = route;
-			if (route === 'approval_page' || route === 'avatar') return null;
+			if (route === 'approval_page' || route === 'avatar' || route === 'poster') return null;
 			const fault = faults.take(route);
 			if (!fault) return null;
 			if (entry) entry.fault = fault.kind;
@@ -116,6 +116,7 @@ export function createTestSandbox(options: {
 		},
 		reset() {
 			core.state.clear();
+			core.watchlists.clear();
 			faults.clear();
 			received = [];
 			clockOffsetMs = 0;

@@ -5,7 +5,7 @@
  * session together (or nothing at all). Around it: the per-client rate limit, the return path
  * check, and the fixed list of messages a failed sign-in shows.
  */
-import type { RequestEvent } from '@sveltejs/kit';
+import { redirect, type RequestEvent } from '@sveltejs/kit';
 import ipaddr from 'ipaddr.js';
 import { createHash, createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -47,7 +47,9 @@ export const LOGIN_ERROR_MESSAGES = {
 	too_many_attempts:
 		'Too many sign-in attempts from your network. Please wait a minute and try again.',
 	database_unavailable: 'We cannot reach our database right now. Please try again in a minute.',
-	failed: 'Something went wrong while signing you in. Please try again.'
+	failed: 'Something went wrong while signing you in. Please try again.',
+	// TMDB revoked the session while the person was using Marquee (see auth/tmdb-as.ts).
+	session_ended: userMessageFor('session_invalid')
 } as const;
 
 export type LoginErrorCode = keyof typeof LOGIN_ERROR_MESSAGES;
@@ -66,6 +68,7 @@ const CODE_FOR_TMDB_FAILURE: Record<TmdbErrorKind, LoginErrorCode> = {
 	token_invalid: 'expired',
 	token_not_approved: 'not_approved',
 	session_invalid: 'failed',
+	not_found: 'failed',
 	unknown: 'failed'
 };
 
@@ -113,6 +116,18 @@ export function safeReturnPath(candidate: unknown): string {
 	// Never send someone back into the sign-in handshake itself, however its path is spelt.
 	if (HANDSHAKE_PATH.test(decodedPath(parsed.pathname))) return '/';
 	return path;
+}
+
+/**
+ * 303 to the sign-in page, with a message code and a return path to `url`. A form action's name
+ * (`?/remove`) is dropped from the return path: coming back means seeing the page, not posting.
+ */
+export function redirectToSignIn(url: URL, error?: LoginErrorCode): never {
+	const query = new URLSearchParams(url.search);
+	for (const key of [...query.keys()]) if (key.startsWith('/')) query.delete(key);
+	const search = query.size > 0 ? `?${query}` : '';
+	const returnTo = encodeURIComponent(safeReturnPath(url.pathname + search));
+	redirect(303, `/auth/login?${error ? `error=${error}&` : ''}returnTo=${returnTo}`);
 }
 
 function decodedPath(pathname: string): string {

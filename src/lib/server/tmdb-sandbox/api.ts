@@ -4,8 +4,15 @@
  */
 import { toTmdbAccountJson } from './accounts.ts';
 import { formatTmdbDate } from '../tmdb/schemas.ts';
-import { isOpaqueId, type ProtocolState } from './protocol-state.ts';
+import { isOpaqueId, type ProtocolState, type SandboxSession } from './protocol-state.ts';
 import { jsonResponse, sessionDeniedResponse, tmdbErrorResponse } from './responses.ts';
+import {
+	findSandboxMovie,
+	MAX_PAGE,
+	toTmdbMovieJson,
+	type WatchlistChange,
+	type Watchlists
+} from './watchlists.ts';
 
 /** Credentials longer than this are rejected outright instead of compared. */
 const MAX_CREDENTIAL_LENGTH = 1024;
@@ -19,7 +26,9 @@ export const SANDBOX_ENDPOINTS = [
 	'session/new',
 	'session/delete',
 	'account',
-	'authentication'
+	'authentication',
+	'watchlist/movies',
+	'watchlist'
 ] as const;
 
 export type SandboxEndpoint = (typeof SANDBOX_ENDPOINTS)[number];
@@ -35,6 +44,7 @@ export type ApiContext = {
 	/** The accepted credential value that authenticated this request. */
 	credential: string;
 	state: ProtocolState;
+	watchlists: Watchlists;
 	/** Where the approval page lives, for the Authentication-Callback header. */
 	approvalPageBase: string;
 };
@@ -64,15 +74,22 @@ export function acceptedCredential(
 
 /** Finds the route for a /3 path and method; `null` for a known path with the wrong method. */
 export function matchApiRoute(method: string, pathname: string): ApiRoute | null | undefined {
+	const accountPath = /^\/3\/account\/\d{1,12}(\/.*)?$/.exec(pathname);
 	const routes =
-		API_ROUTES[pathname] ??
-		(/^\/3\/account\/\d{1,12}$/.test(pathname) ? ACCOUNT_ROUTES : undefined);
+		API_ROUTES[pathname] ?? (accountPath ? ACCOUNT_SUBROUTES[accountPath[1] ?? ''] : undefined);
 	if (!routes) return undefined;
 	return routes[method] ?? null;
 }
 
 const ACCOUNT_ROUTES: Record<string, ApiRoute> = {
 	GET: { endpoint: 'account', handle: getAccount }
+};
+
+/** Paths under `/3/account/{account_id}`. */
+const ACCOUNT_SUBROUTES: Record<string, Record<string, ApiRoute>> = {
+	'': ACCOUNT_ROUTES,
+	'/watchlist/movies': { GET: { endpoint: 'watchlist/movies', handle: getWatchlistMovies } },
+	'/watchlist': { POST: { endpoint: 'watchlist', handle: updateWatchlist } }
 };
 
 const API_ROUTES: Record<string, Record<string, ApiRoute>> = {
@@ -138,16 +155,90 @@ async function deleteSession({ request, credential, state }: ApiContext): Promis
 	return jsonResponse({ success: true });
 }
 
-function getAccount({ url, credential, state }: ApiContext): Response {
+/**
+ * The session named by `session_id`, when it is live, this credential's, and (for paths with an
+ * account id) that account's; otherwise TMDB's 401 code 3. Guess: another account's id with this
+ * session is refused like a bad session.
+ */
+function sessionOf({ url, credential, state }: ApiContext): SandboxSession | Response {
 	const sessionId = url.searchParams.get('session_id');
 	const session = isOpaqueId(sessionId) ? state.findSession(sessionId) : undefined;
 	if (!session || session.credential !== credential) return tmdbErrorResponse(3);
-	const idInPath = /^\/3\/account\/(\d+)$/.exec(url.pathname)?.[1];
-	// Guess: asking for another account's id with this session is refused like a bad session.
+	const idInPath = /^\/3\/account\/(\d+)/.exec(url.pathname)?.[1];
 	if (idInPath !== undefined && Number(idInPath) !== session.account.id) {
 		return tmdbErrorResponse(3);
 	}
+	return session;
+}
+
+function getAccount(context: ApiContext): Response {
+	const session = sessionOf(context);
+	if (session instanceof Response) return session;
 	return jsonResponse(toTmdbAccountJson(session.account));
+}
+
+function getWatchlistMovies(context: ApiContext): Response {
+	const session = sessionOf(context);
+	if (session instanceof Response) return session;
+	const { searchParams } = context.url;
+	const pageText = searchParams.get('page') ?? '1';
+	const page = /^\d{1,3}$/.test(pageText) ? Number(pageText) : NaN;
+	if (!(page >= 1 && page <= MAX_PAGE)) return tmdbErrorResponse(22);
+	const sortBy = searchParams.get('sort_by') ?? 'created_at.asc';
+	// Guess: an unknown sort_by is refused as invalid parameters (422 code 5).
+	if (sortBy !== 'created_at.asc' && sortBy !== 'created_at.desc') return tmdbErrorResponse(5);
+	const listed = context.watchlists.page(session.account, page, sortBy === 'created_at.desc');
+	return jsonResponse({
+		page,
+		results: listed.movies.map(toTmdbMovieJson),
+		total_pages: listed.totalPages,
+		total_results: listed.totalResults
+	});
+}
+
+/** TMDB's answers to a watchlist change: 201 + 1 added, 201 + 12 already there, 200 + 13 removed. */
+const WATCHLIST_ANSWERS: Record<WatchlistChange, { httpStatus: number; body: object }> = {
+	added: { httpStatus: 201, body: { success: true, status_code: 1, status_message: 'Success.' } },
+	already_there: {
+		httpStatus: 201,
+		body: {
+			success: true,
+			status_code: 12,
+			status_message: 'The item/record was updated successfully.'
+		}
+	},
+	removed: {
+		httpStatus: 200,
+		body: {
+			success: true,
+			status_code: 13,
+			status_message: 'The item/record was deleted successfully.'
+		}
+	}
+};
+
+async function updateWatchlist(context: ApiContext): Promise<Response> {
+	const session = sessionOf(context);
+	if (session instanceof Response) return session;
+	const body = await readJsonObject(context.request);
+	if (!body) return tmdbErrorResponse(47);
+	const { media_type: mediaType, media_id: mediaId, watchlist } = body;
+	// Guess: a body of the wrong types is refused as invalid parameters (422 code 5).
+	if (
+		(mediaType !== 'movie' && mediaType !== 'tv') ||
+		typeof mediaId !== 'number' ||
+		!Number.isSafeInteger(mediaId) ||
+		mediaId < 1 ||
+		typeof watchlist !== 'boolean'
+	) {
+		return tmdbErrorResponse(5);
+	}
+	// Guess: an id TMDB does not know answers 404 code 34. The sandbox has no TV shows.
+	const entry = mediaType === 'movie' ? findSandboxMovie(mediaId) : undefined;
+	if (!entry) return tmdbErrorResponse(34);
+	// Guess: removing a film that is not on the list still answers 13 (nothing to do).
+	const answer = WATCHLIST_ANSWERS[context.watchlists.set(session.account, entry.id, watchlist)];
+	return jsonResponse(answer.body, answer.httpStatus);
 }
 
 /** The body as a JSON object, or null when it is too large, not JSON or not an object. */

@@ -26,6 +26,10 @@ export const TMDB_ERRORS = {
 	},
 	11: { httpStatus: 500, message: 'Internal error: Something went wrong, contact TMDb.' },
 	17: { httpStatus: 401, message: 'Session denied.' },
+	22: {
+		httpStatus: 400,
+		message: 'Invalid page: Pages start at 1 and max at 500. They are expected to be an integer.'
+	},
 	24: { httpStatus: 504, message: 'Your request to the backend server timed out. Try again.' },
 	25: { httpStatus: 429, message: 'Your request count (41) is over the allowed limit of 40.' },
 	33: {

@@ -7,10 +7,12 @@ import { SANDBOX_ACCOUNTS } from './accounts.ts';
 import { acceptedCredential, matchApiRoute, type SandboxEndpoint } from './api.ts';
 import { handleApprovalPage } from './approval-page.ts';
 import { avatarResponse } from './avatars.ts';
+import { posterResponse } from './posters.ts';
 import { createProtocolState, type ProtocolState } from './protocol-state.ts';
 import { tmdbErrorResponse } from './responses.ts';
+import { createWatchlists, type Watchlists } from './watchlists.ts';
 
-export type SandboxRoute = SandboxEndpoint | 'approval_page' | 'avatar';
+export type SandboxRoute = SandboxEndpoint | 'approval_page' | 'avatar' | 'poster';
 
 export type TmdbSandboxOptions = {
 	/** Accepted `api_key` values and bearer tokens. */
@@ -25,8 +27,9 @@ export type TmdbSandboxOptions = {
 export type TmdbSandbox = {
 	handle(request: Request): Promise<Response>;
 	readonly accounts: typeof SANDBOX_ACCOUNTS;
-	/** Tokens and sessions, for tests that act as the person on TMDB's side. */
+	/** Tokens, sessions and watchlists, for tests that act as the person on TMDB's side. */
 	readonly state: ProtocolState;
+	readonly watchlists: Watchlists;
 };
 
 const MAX_PATH_LENGTH = 2_048;
@@ -35,6 +38,7 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 	const credentials = new Set(options.credentials.filter((value) => value !== ''));
 	const webBasePath = (options.webBasePath ?? '').replace(/\/+$/, '');
 	const state = createProtocolState(options.now ?? Date.now);
+	const watchlists = createWatchlists();
 	const intercepted = async (route: SandboxRoute, request: Request) =>
 		(await options.intercept?.(route, request)) ?? null;
 
@@ -50,7 +54,7 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 		// Standalone, the approval page is on the same origin as the API, like TMDB's web host;
 		// in the app it is a path on the app's own origin.
 		const approvalPageBase = webBasePath === '' ? url.origin : webBasePath;
-		return route.handle({ request, url, credential, state, approvalPageBase });
+		return route.handle({ request, url, credential, state, watchlists, approvalPageBase });
 	}
 
 	async function route(request: Request, url: URL): Promise<Response> {
@@ -65,10 +69,13 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 				handleApprovalPage(request, url, approval[1], { state, webBasePath })
 			);
 		}
-		const avatar = /^\/t\/p\/([^/]+)\/([^/]+)$/.exec(path);
-		if (avatar?.[1] !== undefined && avatar[2] !== undefined && request.method === 'GET') {
+		const image = /^\/t\/p\/([^/]+)\/([^/]+)$/.exec(path);
+		if (image?.[1] !== undefined && image[2] !== undefined && request.method === 'GET') {
+			const poster = image[2].startsWith('sandbox-poster-');
 			return (
-				(await intercepted('avatar', request)) ?? avatarResponse(avatar[1], avatar[2]) ?? notFound()
+				(await intercepted(poster ? 'poster' : 'avatar', request)) ??
+				(poster ? posterResponse(image[1], image[2]) : avatarResponse(image[1], image[2])) ??
+				notFound()
 			);
 		}
 		return notFound();
@@ -77,6 +84,7 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 	return {
 		accounts: SANDBOX_ACCOUNTS,
 		state,
+		watchlists,
 		async handle(request) {
 			try {
 				return await route(request, new URL(request.url));

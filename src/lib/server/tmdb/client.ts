@@ -20,12 +20,15 @@ import {
 	parseRetryAfter
 } from './retry.ts';
 import {
+	accountMoviesResponseSchema,
 	accountResponseSchema,
 	authenticationResponseSchema,
 	deleteSessionResponseSchema,
 	errorResponseSchema,
 	requestTokenResponseSchema,
 	sessionResponseSchema,
+	watchlistUpdateResponseSchema,
+	type AccountMoviesResponse,
 	type AccountResponse
 } from './schemas.ts';
 
@@ -43,6 +46,50 @@ export type TmdbAccount = {
 	includeAdult: boolean;
 };
 
+/** A movie as account lists return it, flattened; `year` comes from `release_date`. */
+export type TmdbMovie = {
+	id: number;
+	title: string;
+	originalTitle: string | null;
+	/** `YYYY-MM-DD`, or null when TMDB has none (unreleased). */
+	releaseDate: string | null;
+	year: number | null;
+	posterPath: string | null;
+	overview: string | null;
+};
+
+export type TmdbMoviePage = {
+	page: number;
+	totalPages: number;
+	totalResults: number;
+	movies: TmdbMovie[];
+};
+
+/** TMDB's `page` parameter: 1 to 500 (status_code 22 otherwise). */
+export const MAX_TMDB_PAGE = 500;
+
+/**
+ * The calls made as one signed-in person: the session id and account id are bound once, so
+ * callers never handle the session id. Add account endpoints here (docs/tmdb.md).
+ */
+export type TmdbSessionClient = {
+	getAccount(): Promise<TmdbAccount>;
+	/** One page (1-based) of the person's movie watchlist, oldest addition first. */
+	getWatchlistMovies(page?: number): Promise<TmdbMoviePage>;
+	/** Resolves also when the movie was not on the watchlist (TMDB answers 13 either way). */
+	removeFromWatchlist(movieId: number): Promise<void>;
+};
+
+export type TmdbSessionBinding = {
+	sessionId: string;
+	accountId: number;
+	/**
+	 * Called when TMDB answers that the session is dead (HTTP 401, code 3) before the error is
+	 * thrown; the app ends its own session here and redirects (auth/tmdb-as.ts).
+	 */
+	onSessionInvalid?: (error: TmdbError) => Promise<void> | void;
+};
+
 export type TmdbClient = {
 	createRequestToken(): Promise<{ requestToken: string; expiresAt: Date }>;
 	/** Exchanges an approved request token for a TMDB session id. */
@@ -55,6 +102,8 @@ export type TmdbClient = {
 	getAccount(sessionId: string): Promise<TmdbAccount>;
 	/** Resolves when TMDB accepts the configured API key or read access token. */
 	checkCredential(): Promise<void>;
+	/** The calls made as the person whose TMDB session this is. */
+	forSession(binding: TmdbSessionBinding): TmdbSessionClient;
 };
 
 export type TmdbClientOptions = {
@@ -91,16 +140,30 @@ type RetryPolicy =
 
 type CallSpec<T> = {
 	method: 'GET' | 'POST' | 'DELETE';
-	/** Always a fixed path: ids and secrets go in the query or body, so logging the path is safe. */
+	/**
+	 * A fixed path, with `{name}` placeholders filled from `pathParams` (numbers only). Logs and
+	 * error messages show the template; secrets go in the query or body, never here.
+	 */
 	path: string;
+	pathParams?: Record<string, number>;
 	scope: TmdbCallScope;
 	retry: RetryPolicy;
 	query?: Record<string, string>;
-	body?: Record<string, string>;
+	body?: Record<string, unknown>;
 	schema: z.ZodType<T>;
 	/** The caller's: once aborted, no attempt and no wait goes on. */
 	signal?: AbortSignal;
 };
+
+function fillPath(spec: CallSpec<unknown>): string {
+	return spec.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+		const value = spec.pathParams?.[name];
+		if (value === undefined || !Number.isSafeInteger(value) || value < 0) {
+			throw new Error(`TMDB ${spec.method} ${spec.path}: bad path parameter ${name}`);
+		}
+		return String(value);
+	});
+}
 
 type AttemptFailure = { error: TmdbError; provablyNotProcessed: boolean };
 type AttemptResult<T> =
@@ -151,7 +214,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			controller.abort();
 		}, timeoutMs);
 		try {
-			const response = await http.raw<string, 'text'>(spec.path, {
+			const response = await http.raw<string, 'text'>(fillPath(spec), {
 				method: spec.method,
 				query: { ...credentialQuery, ...spec.query },
 				body: spec.body,
@@ -326,7 +389,86 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 				retry: 'transient_failures',
 				schema: authenticationResponseSchema
 			});
+		},
+
+		forSession(binding) {
+			async function callAs<T>(spec: Omit<CallSpec<T>, 'scope'>): Promise<T> {
+				try {
+					return await call({
+						...spec,
+						scope: 'account',
+						pathParams: { account_id: binding.accountId, ...spec.pathParams },
+						query: { ...spec.query, session_id: binding.sessionId }
+					});
+				} catch (error) {
+					if (error instanceof TmdbError && error.kind === 'session_invalid') {
+						await binding.onSessionInvalid?.(error);
+					}
+					throw error;
+				}
+			}
+			return {
+				async getAccount() {
+					const body = await callAs({
+						method: 'GET',
+						path: '/3/account/{account_id}',
+						retry: 'transient_failures',
+						schema: accountResponseSchema
+					});
+					return toTmdbAccount(body);
+				},
+
+				async getWatchlistMovies(page = 1) {
+					if (!Number.isInteger(page) || page < 1 || page > MAX_TMDB_PAGE) {
+						throw new RangeError(`page must be 1 to ${MAX_TMDB_PAGE}`);
+					}
+					const body = await callAs({
+						method: 'GET',
+						path: '/3/account/{account_id}/watchlist/movies',
+						retry: 'transient_failures',
+						query: { page: String(page), sort_by: 'created_at.asc' },
+						schema: accountMoviesResponseSchema
+					});
+					return toTmdbMoviePage(body);
+				},
+
+				async removeFromWatchlist(movieId) {
+					if (!Number.isSafeInteger(movieId) || movieId < 1) {
+						throw new RangeError('movieId must be a positive integer');
+					}
+					// Repeating a removal removes nothing twice, so it is retried like a GET.
+					await callAs({
+						method: 'POST',
+						path: '/3/account/{account_id}/watchlist',
+						retry: 'transient_failures',
+						body: { media_type: 'movie', media_id: movieId, watchlist: false },
+						schema: watchlistUpdateResponseSchema
+					});
+				}
+			};
 		}
+	};
+}
+
+/** Flattens TMDB's paged movie list; the year is read from `release_date` without Date.parse. */
+export function toTmdbMoviePage(body: AccountMoviesResponse): TmdbMoviePage {
+	return {
+		page: body.page,
+		totalPages: body.total_pages,
+		totalResults: body.total_results,
+		movies: body.results.map((movie) => {
+			const date = movie.release_date ?? '';
+			const releaseDate = /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : null;
+			return {
+				id: movie.id,
+				title: movie.title,
+				originalTitle: movie.original_title ?? null,
+				releaseDate,
+				year: releaseDate ? Number(releaseDate.slice(0, 4)) : null,
+				posterPath: movie.poster_path ?? null,
+				overview: movie.overview || null
+			};
+		})
 	};
 }
 

@@ -17,6 +17,7 @@ export type TmdbErrorKind =
 	| 'token_invalid'
 	| 'token_not_approved'
 	| 'session_invalid'
+	| 'not_found'
 	| 'bad_response'
 	| 'unknown';
 
@@ -42,6 +43,7 @@ const MESSAGES: Record<TmdbErrorKind, string> = {
 	token_invalid: 'That TMDB sign-in request expired or was already used. Please sign in again.',
 	token_not_approved: 'TMDB sign-in was not approved. Please sign in again if you meant to.',
 	session_invalid: 'Your TMDB session has ended. Please sign in again.',
+	not_found: 'TMDB could not find that item. It may have been removed already.',
 	bad_response: 'TMDB sent an answer we could not read. Try again in a minute.',
 	unknown: 'Something went wrong while talking to TMDB. Please try again.'
 };
@@ -87,8 +89,12 @@ export function isTmdbError(value: unknown): value is TmdbError {
 	return value instanceof TmdbError;
 }
 
-/** What the failed call was about: code 3 means "session revoked" only on calls that carry one. */
-export type TmdbCallScope = 'app' | 'session';
+/**
+ * What the failed call was about: code 3 means "session revoked" only on calls that carry one.
+ * 'session' is the handshake's own session calls; 'account' is acting as the person on their
+ * account (watchlist, favourites, ...), where 6 and 34 name a missing item, not a dead session.
+ */
+export type TmdbCallScope = 'app' | 'session' | 'account';
 
 const RATE_LIMITED_CODES = new Set([25]);
 const UNAVAILABLE_CODES = new Set([9, 24, 43, 46]);
@@ -100,6 +106,8 @@ const TOKEN_NOT_APPROVED_CODES = new Set([17, 41]);
  * DELETE session with an unknown id (TMDB does not document which one it uses).
  */
 const SESSION_INVALID_CODES = new Set([3, 6, 37]);
+/** 34: resource not found; 6: invalid id (e.g. a media_id TMDB does not know). */
+const NOT_FOUND_CODES = new Set([6, 34]);
 
 export function classifyTmdbFailure(input: {
 	httpStatus: number;
@@ -115,6 +123,9 @@ export function classifyTmdbFailure(input: {
 		if (TOKEN_INVALID_CODES.has(statusCode)) return 'token_invalid';
 		if (TOKEN_NOT_APPROVED_CODES.has(statusCode)) return 'token_not_approved';
 		if (scope === 'session' && SESSION_INVALID_CODES.has(statusCode)) return 'session_invalid';
+		// Only TMDB's documented answer for a dead session (HTTP 401, code 3) signs the person out.
+		if (scope === 'account' && statusCode === 3 && httpStatus === 401) return 'session_invalid';
+		if (scope === 'account' && NOT_FOUND_CODES.has(statusCode)) return 'not_found';
 		if (UNAVAILABLE_CODES.has(statusCode)) return 'unavailable';
 	}
 	if (httpStatus >= 500) return 'unavailable';

@@ -78,6 +78,42 @@ export const accountResponseSchema = z.object({
 		.nullish()
 });
 
+/** A TMDB image path such as `/xENglsVIIWEEhhB5lgpy33tGcKI.jpg`; it ends up inside an image URL. */
+const SAFE_IMAGE_PATH = /^\/[A-Za-z0-9._-]{1,200}$/;
+
+/**
+ * One movie of a paged account list (`/3/account/{account_id}/watchlist/movies`, and the same shape
+ * for favourites and ratings). Only `id` and `title` are required: the rest is cosmetic, so an odd
+ * value there becomes null instead of failing the whole page. TMDB sends `poster_path: null` for
+ * movies without a poster and `release_date: ""` for unreleased ones.
+ */
+export const accountMovieSchema = z.object({
+	id: z.number().int().positive(),
+	title: z.string(),
+	original_title: z.string().nullish().catch(null),
+	release_date: z.string().nullish().catch(null),
+	poster_path: z.string().regex(SAFE_IMAGE_PATH).nullish().catch(null),
+	overview: z.string().nullish().catch(null)
+});
+
+/** TMDB's paged list envelope: `page` is 1-based, at most 500. */
+export const accountMoviesResponseSchema = z.object({
+	page: z.number().int().positive(),
+	results: z.array(accountMovieSchema),
+	total_pages: z.number().int().nonnegative(),
+	total_results: z.number().int().nonnegative()
+});
+
+/**
+ * POST /3/account/{account_id}/watchlist: 1 (added), 12 (already there, updated) or 13 (removed).
+ * TMDB's reference shows `{status_code, status_message}`; `success` appears in real answers too.
+ */
+export const watchlistUpdateResponseSchema = z.object({
+	success: z.literal(true).optional(),
+	status_code: z.union([z.literal(1), z.literal(12), z.literal(13)]),
+	status_message: z.string().optional()
+});
+
 /**
  * TMDB's error bodies: usually `{success:false,status_code,status_message}`, but session/new has
  * answered `{failure:true,...}` and some errors carry no `success` at all.
@@ -92,4 +128,6 @@ export const errorResponseSchema = z.object({
 export type RequestTokenResponse = z.output<typeof requestTokenResponseSchema>;
 export type SessionResponse = z.output<typeof sessionResponseSchema>;
 export type AccountResponse = z.output<typeof accountResponseSchema>;
+export type AccountMovie = z.output<typeof accountMovieSchema>;
+export type AccountMoviesResponse = z.output<typeof accountMoviesResponseSchema>;
 export type ErrorResponse = z.output<typeof errorResponseSchema>;

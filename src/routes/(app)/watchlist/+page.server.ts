@@ -1,0 +1,87 @@
+import { requireUser } from '$lib/server/auth/guards';
+import { getConfig } from '$lib/server/config';
+import { imageUrl, MAX_TMDB_PAGE } from '$lib/server/tmdb/client';
+import { isTmdbError, type TmdbError } from '$lib/server/tmdb/errors';
+import { error, fail, redirect } from '@sveltejs/kit';
+import { z } from 'zod';
+import type { Actions, PageServerLoad } from './$types';
+
+/** `?page=` as people and links write it: 1 to 500, digits only. */
+const pageParam = z
+	.string()
+	.regex(/^[1-9]\d{0,2}$/)
+	.transform(Number)
+	.refine((page) => page <= MAX_TMDB_PAGE);
+
+/** TMDB trouble as the page shows it: TMDB's kind decides the words, never a 5xx page. */
+function troubleOf(tmdbError: TmdbError) {
+	return { message: tmdbError.userMessage, retryable: tmdbError.retryable };
+}
+
+export const load: PageServerLoad = async ({ url }) => {
+	const { tmdb } = requireUser();
+	const pageText = url.searchParams.get('page');
+	const page =
+		pageText === null ? { success: true as const, data: 1 } : pageParam.safeParse(pageText);
+	if (!page.success) error(400, 'That page number is not valid.');
+	try {
+		const watchlist = await tmdb.getWatchlistMovies(page.data);
+		// Past the end (the last movie of the last page was removed): show the last page instead.
+		if (watchlist.movies.length === 0 && page.data > 1 && watchlist.totalResults > 0) {
+			redirect(303, `/watchlist?page=${Math.min(watchlist.totalPages, MAX_TMDB_PAGE)}`);
+		}
+		const config = getConfig();
+		return {
+			watchlist: {
+				page: watchlist.page,
+				totalPages: watchlist.totalPages,
+				totalResults: watchlist.totalResults,
+				movies: watchlist.movies.map((movie) => ({
+					id: movie.id,
+					title: movie.title,
+					year: movie.year,
+					posterUrl: imageUrl(config.tmdb.imageUrl, movie.posterPath)
+				}))
+			},
+			trouble: null
+		};
+	} catch (caught) {
+		if (!isTmdbError(caught)) throw caught;
+		return { watchlist: null, trouble: troubleOf(caught) };
+	}
+};
+
+/** TMDB's movie ids are positive 32-bit integers; anything else never reaches TMDB. */
+const removeForm = z.object({
+	movieId: z
+		.string()
+		.regex(/^[1-9]\d{0,9}$/)
+		.transform(Number)
+		.refine((id) => id <= 2_147_483_647)
+});
+
+const STATUS_FOR_KIND: Partial<Record<TmdbError['kind'], number>> = {
+	rate_limited: 429,
+	not_found: 404,
+	network: 503,
+	timeout: 503,
+	unavailable: 503,
+	bad_response: 502
+};
+
+export const actions: Actions = {
+	remove: async ({ request }) => {
+		const { tmdb } = requireUser();
+		const form = removeForm.safeParse(Object.fromEntries(await request.formData()));
+		if (!form.success) {
+			return fail(400, { message: 'That movie could not be found on your watchlist.' });
+		}
+		try {
+			await tmdb.removeFromWatchlist(form.data.movieId);
+		} catch (caught) {
+			if (!isTmdbError(caught)) throw caught;
+			return fail(STATUS_FOR_KIND[caught.kind] ?? 502, troubleOf(caught));
+		}
+		return { message: 'Removed from your watchlist.' };
+	}
+};
