@@ -18,6 +18,7 @@ describe('security headers', () => {
 		expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
 		expect(csp).toContain("frame-ancestors 'none'");
 		expect(csp).toContain("object-src 'none'");
+		expect(csp).toContain("base-uri 'none'");
 		// TMDB's approval page (here the sandbox) is where sign-in's form redirects to.
 		expect(csp).toMatch(new RegExp(`form-action 'self' ${stack.sandbox.url}`));
 		expect(csp).toMatch(new RegExp(`img-src 'self' data: ${stack.sandbox.url}`));
