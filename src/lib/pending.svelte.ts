@@ -9,7 +9,7 @@ type SubmitAnswer = Parameters<AfterSubmit>[0];
  * submits, `pending.is(key)` is true (its button says so and is disabled), and no form sharing
  * this state submits a second time.
  */
-export class PendingForms<Key extends string = string> {
+export class PendingForms<Key extends string | number = string> {
 	#submitting: Key | null = $state(null);
 
 	/** Whether the form `key` is submitting. */
