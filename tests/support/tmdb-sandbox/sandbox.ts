@@ -62,7 +62,7 @@ export function createTestSandbox(options: {
 		async intercept(route, request) {
 			const entry = entries.get(request);
 			if (entry) entry.endpoint = route;
-			if (route === 'approval_page' || route === 'avatar' || route === 'poster') return null;
+			if (route === 'approval_page' || route === 'image') return null;
 			const fault = faults.take(route);
 			if (!fault) return null;
 			if (entry) entry.fault = fault.kind;

@@ -17,16 +17,8 @@ export type SessionRow = {
 	userAgent: string | null;
 };
 
-export type UserRow = {
-	tmdbAccountId: number;
-	username: string;
-	name: string;
-	avatarPath: string | null;
-	gravatarHash: string | null;
-	language: string | null;
-	region: string | null;
-	includeAdult: boolean;
-};
+/** A stored user: the TMDB account's profile, keyed by the account's id. */
+export type UserRow = Omit<TmdbAccount, 'id'> & { tmdbAccountId: number };
 
 export type SessionListing = {
 	id: string;

@@ -6,13 +6,12 @@
 import { SANDBOX_ACCOUNTS } from './accounts.ts';
 import { acceptedCredential, matchApiRoute, type SandboxEndpoint } from './api.ts';
 import { handleApprovalPage } from './approval-page.ts';
-import { avatarResponse } from './avatars.ts';
-import { posterResponse } from './posters.ts';
+import { imageResponse } from './images.ts';
 import { createProtocolState, type ProtocolState } from './protocol-state.ts';
 import { tmdbErrorResponse } from './responses.ts';
 import { createWatchlists, type Watchlists } from './watchlists.ts';
 
-export type SandboxRoute = SandboxEndpoint | 'approval_page' | 'avatar' | 'poster';
+export type SandboxRoute = SandboxEndpoint | 'approval_page' | 'image';
 
 export type TmdbSandboxOptions = {
 	/** Accepted `api_key` values and bearer tokens. */
@@ -71,11 +70,8 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 		}
 		const image = /^\/t\/p\/([^/]+)\/([^/]+)$/.exec(path);
 		if (image?.[1] !== undefined && image[2] !== undefined && request.method === 'GET') {
-			const poster = image[2].startsWith('sandbox-poster-');
 			return (
-				(await intercepted(poster ? 'poster' : 'avatar', request)) ??
-				(poster ? posterResponse(image[1], image[2]) : avatarResponse(image[1], image[2])) ??
-				notFound()
+				(await intercepted('image', request)) ?? imageResponse(image[1], image[2]) ?? notFound()
 			);
 		}
 		return notFound();

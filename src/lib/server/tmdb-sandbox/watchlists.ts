@@ -280,7 +280,7 @@ export function createWatchlists() {
 
 export type Watchlists = ReturnType<typeof createWatchlists>;
 
-/** Served by the sandbox at `/t/p/{size}/sandbox-poster-{id}.svg` (posters.ts). */
+/** Served by the sandbox at `/t/p/{size}/sandbox-poster-{id}.svg` (images.ts). */
 export function posterPathOf(entry: SandboxMovie): string | null {
 	return entry.hasPoster ? `/sandbox-poster-${entry.id}.svg` : null;
 }

@@ -1,21 +1,27 @@
 /**
- * Poster images for the sandbox's movies, generated as SVG (no files, no internet), served at
- * `/t/p/{size}/sandbox-poster-{id}.svg` like TMDB's image CDN. Posters are 2:3, as TMDB's are.
+ * The sandbox's images, generated as SVG so it needs no files and no internet, served at
+ * `/t/p/{size}/{file}` like TMDB's image CDN: account avatars (square) and movie posters (2:3,
+ * as TMDB's are, named `sandbox-poster-{id}.svg`).
  */
+import { createHash } from 'node:crypto';
 import { escapeHtml } from '../status-page.ts';
+import { findSandboxAvatar, type SandboxAccount } from './accounts.ts';
 import { findSandboxMovieByPoster, type SandboxMovie } from './watchlists.ts';
 
-const SIZE = /^(?:w(\d{2,4})|original)$/;
-const ORIGINAL_WIDTH = 500;
+const SIZE = /^(?:[wh](\d{2,4})|original)$/;
+const ORIGINAL_SIZE = 500;
 const MAX_LINE_LENGTH = 14;
 
-/** The poster response for `/t/p/{size}/{file}`, or null when there is no such poster. */
-export function posterResponse(size: string, file: string): Response | null {
+/** The image for `/t/p/{size}/{file}`, or null when there is no such image or size. */
+export function imageResponse(size: string, file: string): Response | null {
 	const sizeMatch = SIZE.exec(size);
-	const entry = findSandboxMovieByPoster(file);
-	if (!sizeMatch || !entry) return null;
-	const width = sizeMatch[1] ? Math.min(Number(sizeMatch[1]), 2000) : ORIGINAL_WIDTH;
-	return new Response(posterSvg(entry, width), {
+	if (!sizeMatch) return null;
+	const pixels = sizeMatch[1] ? Math.min(Number(sizeMatch[1]), 2000) : ORIGINAL_SIZE;
+	const movie = findSandboxMovieByPoster(file);
+	const account = movie ? undefined : findSandboxAvatar(file);
+	const svg = movie ? posterSvg(movie, pixels) : account ? avatarSvg(account, pixels) : null;
+	if (svg === null) return null;
+	return new Response(svg, {
 		headers: {
 			'content-type': 'image/svg+xml',
 			'cache-control': 'public, max-age=86400',
@@ -23,6 +29,20 @@ export function posterResponse(size: string, file: string): Response | null {
 			'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'"
 		}
 	});
+}
+
+export function avatarSvg(account: SandboxAccount, pixels: number): string {
+	const hue = createHash('sha256').update(account.username).digest().readUInt16BE(0) % 360;
+	const initials = (account.name || account.username)
+		.split(/\s+/)
+		.map((word) => word.slice(0, 1).toUpperCase())
+		.join('')
+		.slice(0, 2);
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="${pixels}" height="${pixels}" viewBox="0 0 100 100" role="img" aria-label="${escapeHtml(account.username)}">
+<rect width="100" height="100" fill="hsl(${hue} 55% 42%)"/>
+<circle cx="50" cy="50" r="38" fill="hsl(${hue} 60% 55%)"/>
+<text x="50" y="50" dy=".35em" text-anchor="middle" font-family="system-ui, sans-serif" font-size="34" font-weight="700" fill="#fff">${escapeHtml(initials)}</text>
+</svg>`;
 }
 
 /** Greedy word wrap into at most four lines, so long titles stay on the poster. */
