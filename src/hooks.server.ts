@@ -1,6 +1,7 @@
 import { dev } from '$app/environment';
 import { env } from '$env/dynamic/private';
 import { handleAuth } from '$lib/server/auth/handle';
+import { handleHealthChecks } from '$lib/server/health';
 import { log, withRequestLog } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
 import { handleSecurityHeaders } from '$lib/server/security/headers';
@@ -33,6 +34,8 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 };
 
 export const handle: Handle = sequence(
+	// Probes first: they skip the request log, the security checks and the session.
+	handleHealthChecks,
 	handleRequestLog,
 	handleCrossSiteRequests,
 	handleSecurityHeaders,

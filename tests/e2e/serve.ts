@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { startSandboxServer } from '../../src/lib/server/tmdb-sandbox/server.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, databaseEnv } from '../helpers/database.ts';
 import { APP_PORT, APP_URL, E2E_TMDB_API_KEY, SANDBOX_PORT, SANDBOX_URL } from './ports.ts';
 
 const database = await createTestDatabase({ migrated: false });
@@ -21,9 +21,7 @@ const app = spawn(process.execPath, ['build'], {
 		PORT: String(APP_PORT),
 		HOST: '127.0.0.1',
 		ORIGIN: APP_URL,
-		DATABASE_URL: database.url,
-		// The embedded PostgreSQL serves one connection at a time.
-		DATABASE_POOL_SIZE: database.embedded ? '1' : '10',
+		...databaseEnv(database, 10),
 		SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
 		TMDB_API_KEY: E2E_TMDB_API_KEY,
 		TMDB_API_URL: SANDBOX_URL,

@@ -4,7 +4,7 @@
  */
 import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
-import { closeDatabase, openDatabase } from './db/index.ts';
+import { closeDatabase, DatabaseUnreachableError, openDatabase } from './db/index.ts';
 import { log, setRootLogLevel } from './log.ts';
 import { createAppTmdbClient } from './tmdb/index.ts';
 import { isTmdbError } from './tmdb/errors.ts';
@@ -34,7 +34,7 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 			'TMDB_SANDBOX=true in production: sign-in uses the built-in TMDB sandbox, not TMDB. Never do this for real users.'
 		);
 	}
-	const sql = await openDatabase(config, log);
+	const sql = await openDatabaseOrExit(config);
 	onShutdown(closeDatabase);
 	onShutdown(startSessionCleanup(sql, log, config.session.cleanupMinutes));
 	process.once('sveltekit:shutdown', (reason: string) => {
@@ -43,6 +43,20 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 	});
 	if (!config.tmdb.sandbox) void verifyTmdbCredential(config);
 	return config;
+}
+
+async function openDatabaseOrExit(config: Config) {
+	try {
+		return await openDatabase(config, log);
+	} catch (error) {
+		if (!(error instanceof DatabaseUnreachableError)) throw error;
+		log.fatal(
+			{ event: 'database_unreachable', host: error.host, attempts: error.attempts },
+			error.message
+		);
+		console.error(`Marquee cannot start: ${error.message}`);
+		process.exit(1);
+	}
 }
 
 /**

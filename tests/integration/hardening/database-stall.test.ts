@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import {
+	startSandboxServer,
+	type SandboxServer
+} from '../../../src/lib/server/tmdb-sandbox/server.ts';
+import { startApp, type AppProcess } from '../../helpers/app-process.ts';
+import { BrowserSession } from '../../helpers/browser-session.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { startStallProxy, type StallProxy } from '../../helpers/stall-proxy.ts';
+import { APP_TMDB_KEY, appEnv } from './app-harness.ts';
+
+// The app reaches the database through a proxy that can stop answering without closing
+// anything: no error ever arrives, so only the app's own bounds end the wait.
+let database: TestDatabase;
+let sandbox: SandboxServer;
+let proxy: StallProxy;
+let app: AppProcess;
+
+beforeAll(async () => {
+	database = await createTestDatabase({ sharedWithApp: true });
+	sandbox = await startSandboxServer({ port: 0, credentials: [APP_TMDB_KEY] });
+	proxy = await startStallProxy(database.url);
+	app = await startApp(
+		appEnv(database, sandbox, {
+			DATABASE_URL: proxy.url,
+			DATABASE_CONNECT_TIMEOUT_MS: '1000',
+			DATABASE_QUERY_TIMEOUT_MS: '1000'
+		})
+	);
+}, 60_000);
+
+afterAll(async () => {
+	await app?.stop();
+	await proxy?.close();
+	await sandbox?.stop();
+	await database?.drop();
+});
+
+test('R5 a database that stops answering: bounded waits end in the 503 page, the stuck connection is dropped, then the app recovers by itself', async () => {
+	const browser = new BrowserSession(app.url);
+	await browser.signIn(sandbox.url, 'stall-survivor');
+	expect((await browser.get('/account')).status).toBe(200);
+
+	proxy.stall();
+	// A query on an open connection gets no answer: the client-side bound drops the connection.
+	const stuckQuery = await browser.get('/account');
+	expect(stuckQuery.status).toBe(503);
+	expect(await stuckQuery.text()).toContain('We cannot reach our database right now');
+	expect(proxy.droppedWhileStalled).toBeGreaterThanOrEqual(1);
+	// The next request needs a new connection, whose start-up gets no answer either.
+	const stuckConnect = await browser.get('/account');
+	expect(stuckConnect.status).toBe(503);
+	const ready = await fetch(`${app.url}/readyz`);
+	expect(ready.status).toBe(503);
+	expect(await ready.json()).toEqual({ status: 'database_unavailable' });
+	expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+	const reasons = app.output
+		.filter((line) => line.includes('"database_unavailable"'))
+		.map((line) => (JSON.parse(line) as { err?: { code?: string } }).err?.code);
+	expect(reasons).toEqual(expect.arrayContaining(['DATABASE_NO_ANSWER', 'CONNECT_TIMEOUT']));
+
+	proxy.resume();
+	let status = 0;
+	for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+		status = (await browser.get('/account')).status;
+		if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+	expect(status).toBe(200);
+	expect(await (await browser.get('/account')).text()).toContain('stall-survivor');
+	expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+	expect(app.child.exitCode).toBeNull();
+	const crashes = app.output.filter((line) => /uncaught|unhandled rejection/i.test(line));
+	expect(crashes).toEqual([]);
+}, 90_000);
