@@ -2,7 +2,7 @@ import { dev } from '$app/environment';
 import { env } from '$env/dynamic/private';
 import { handleAuth } from '$lib/server/auth/handle';
 import { handleHealthChecks } from '$lib/server/health';
-import { log, withRequestLog } from '$lib/server/log';
+import { log, setLogOutput, withRequestLog } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
 import { handleSecurityHeaders } from '$lib/server/security/headers';
 import { startServer } from '$lib/server/startup';
@@ -11,6 +11,14 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { randomUUID } from 'node:crypto';
 
 export const init: ServerInit = async () => {
+	// Readable lines in development; `dev` is false at build time, so production never loads
+	// pino-pretty (a dev dependency) and keeps one JSON object per line on stdout.
+	if (dev) {
+		const { build } = await import('pino-pretty');
+		setLogOutput(
+			build({ colorize: true, ignore: 'app,pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
+		);
+	}
 	await startServer(env, dev);
 };
 
