@@ -50,6 +50,8 @@ export async function createTestDatabase(
 		sharedWithApp?: boolean;
 		/** Through a PgBouncer of its own: by default only in the pooler pass. */
 		pooled?: boolean;
+		/** That PgBouncer requires TLS from its clients, as managed hosts do. */
+		tls?: boolean;
 	} = {}
 ): Promise<TestDatabase> {
 	const serverUrl = process.env.TEST_DATABASE_URL;
@@ -62,7 +64,7 @@ export async function createTestDatabase(
 		direct.pathname = `/${name}`;
 		const pgbouncer =
 			(options.pooled ?? testPooler === 'transaction')
-				? await startPgBouncer(serverUrl)
+				? await startPgBouncer(serverUrl, { clientTls: options.tls })
 				: undefined;
 		const pooler = pgbouncer ? ('transaction' as const) : undefined;
 		const url = pgbouncer?.urlFor(name) ?? direct.toString();

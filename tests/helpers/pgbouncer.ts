@@ -51,7 +51,10 @@ const isRunning = (pid: number) => {
 	}
 };
 
-export async function startPgBouncer(serverUrl: string): Promise<PgBouncer> {
+export async function startPgBouncer(
+	serverUrl: string,
+	options: { clientTls?: boolean } = {}
+): Promise<PgBouncer> {
 	if (!BINARY) throw new Error('PgBouncer is not installed (apt-get install pgbouncer)');
 	const server = new URL(serverUrl);
 	const user = decodeURIComponent(server.username) || 'postgres';
@@ -71,10 +74,41 @@ export async function startPgBouncer(serverUrl: string): Promise<PgBouncer> {
 			.replaceAll('@DIR@', dir)
 	);
 	writeFileSync(path.join(dir, 'userlist.txt'), `"${user}" ""\n`);
+	const owned = [dir, ini, path.join(dir, 'userlist.txt')];
+	if (options.clientTls) {
+		// Clients must speak TLS, as managed hosts require (sslmode=require); a throwaway certificate.
+		const key = path.join(dir, 'server.key');
+		const cert = path.join(dir, 'server.crt');
+		execFileSync(
+			'openssl',
+			[
+				'req',
+				'-x509',
+				'-newkey',
+				'rsa:2048',
+				'-nodes',
+				'-days',
+				'1',
+				'-subj',
+				'/CN=127.0.0.1',
+				'-keyout',
+				key,
+				'-out',
+				cert
+			],
+			{ stdio: 'ignore' }
+		);
+		chmodSync(key, 0o600);
+		writeFileSync(
+			ini,
+			`${readFileSync(ini, 'utf8')}client_tls_sslmode = require\nclient_tls_key_file = ${key}\nclient_tls_cert_file = ${cert}\n`
+		);
+		owned.push(key, cert);
+	}
 	if (asRoot) {
 		const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
 		const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-		for (const file of [dir, ini, path.join(dir, 'userlist.txt')]) chownSync(file, uid, gid);
+		for (const file of owned) chownSync(file, uid, gid);
 	}
 	const pidFile = path.join(dir, 'pgbouncer.pid');
 	let pid: number | undefined;
@@ -113,6 +147,7 @@ export async function startPgBouncer(serverUrl: string): Promise<PgBouncer> {
 			url.hostname = '127.0.0.1';
 			url.port = String(port);
 			url.pathname = `/${name}`;
+			if (options.clientTls) url.searchParams.set('sslmode', 'require');
 			return url.toString();
 		},
 		async restart() {

@@ -108,8 +108,11 @@ describe.skipIf(!process.env.TEST_DATABASE_URL || !hasPgBouncer)(
 				expect(results.some((result) => result.ran)).toBe(true);
 				// PgBouncer keeps its server connections open: a session-level lock would still be
 				// held on one of them now. The transaction-scoped ones ended with their batches.
+				// (pg_locks spans the server: other runs' databases hold their own locks.)
 				const locks = await direct`
-					SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = ${CLEANUP_LOCK_KEY}`;
+					SELECT 1 FROM pg_locks
+					WHERE locktype = 'advisory' AND objid = ${CLEANUP_LOCK_KEY}
+						AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 				expect(locks).toHaveLength(0);
 				expect(await deleteExpiredSessions(second)).toMatchObject({ ran: true, deleted: 0 });
 			} finally {

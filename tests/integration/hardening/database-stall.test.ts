@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
 	startSandboxServer,
 	type SandboxServer
@@ -6,6 +6,7 @@ import {
 import { startApp, type AppProcess } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { hasPgBouncer } from '../../helpers/pgbouncer.ts';
 import { startStallProxy, type StallProxy } from '../../helpers/stall-proxy.ts';
 import { APP_TMDB_KEY, appEnv } from './app-harness.ts';
 
@@ -72,3 +73,46 @@ test('R5 a database that stops answering: bounded waits end in the 503 page, the
 	const crashes = app.output.filter((line) => /uncaught|unhandled rejection/i.test(line));
 	expect(crashes).toEqual([]);
 }, 90_000);
+
+// Managed hosts require TLS; Node's TLS layer must not hide a stalled connection from the bound.
+describe.skipIf(!process.env.TEST_DATABASE_URL || !hasPgBouncer)(
+	'over TLS (needs TEST_DATABASE_URL and the pgbouncer binary: PgBouncer terminates the TLS)',
+	() => {
+		test('R5 a stalled TLS connection is dropped too, and the app recovers', async () => {
+			const tlsDatabase = await createTestDatabase({ pooled: true, tls: true });
+			const tlsSandbox = await startSandboxServer({ port: 0, credentials: [APP_TMDB_KEY] });
+			const tlsProxy = await startStallProxy(tlsDatabase.url);
+			const tlsApp = await startApp(
+				appEnv(tlsDatabase, tlsSandbox, {
+					DATABASE_URL: tlsProxy.url,
+					DATABASE_CONNECT_TIMEOUT_MS: '1000',
+					DATABASE_QUERY_TIMEOUT_MS: '1000'
+				})
+			);
+			try {
+				expect(tlsProxy.url).toContain('sslmode=require');
+				const browser = new BrowserSession(tlsApp.url);
+				await browser.signIn(tlsSandbox.url, 'tls-survivor');
+				expect((await browser.get('/account')).status).toBe(200);
+
+				tlsProxy.stall();
+				expect((await browser.get('/account')).status).toBe(503);
+				expect(tlsProxy.droppedWhileStalled).toBeGreaterThanOrEqual(1);
+				expect(tlsApp.output.some((line) => line.includes('DATABASE_NO_ANSWER'))).toBe(true);
+
+				tlsProxy.resume();
+				let status = 0;
+				for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+					status = (await browser.get('/account')).status;
+					if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+				}
+				expect(status).toBe(200);
+			} finally {
+				await tlsApp.stop();
+				await tlsProxy.close();
+				await tlsSandbox.stop();
+				await tlsDatabase.drop();
+			}
+		}, 90_000);
+	}
+);

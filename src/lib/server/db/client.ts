@@ -4,6 +4,7 @@
  * network, a pooler or a proxy stops answering.
  */
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -24,38 +25,81 @@ export type ConnectOptions = Partial<
 export const NO_ANSWER = 'DATABASE_NO_ANSWER';
 
 /**
- * A socket that destroys itself when bytes it sent get nothing back within `timeoutMs`: a stalled
- * server, pooler or network. postgres.js then fails the connection's queries and opens a fresh
- * connection for the next one. It watches the bytes postgres.js writes: under TLS (`sslmode=...`)
- * Node's TLS layer writes beneath it, so there only the connect bound and the server's statement
- * timeout apply (docs/deployment.md).
+ * The socket postgres.js talks through: it destroys itself when bytes it sent get nothing back
+ * within `timeoutMs` (a stalled server, pooler or network). postgres.js then fails the
+ * connection's queries and opens a fresh connection for the next one. A stream of our own
+ * rather than a patched net.Socket, because under TLS Node's TLS layer reads and writes a
+ * net.Socket's handle directly, beneath any patch, but goes through a plain stream's methods.
  */
-function silenceBoundedSocket(
+class SilenceBoundedSocket extends Duplex {
+	private timer: NodeJS.Timeout | undefined;
+
+	constructor(
+		private readonly raw: net.Socket,
+		private readonly timeoutMs: number
+	) {
+		super({ allowHalfOpen: false });
+		raw.on('data', (chunk: Buffer) => {
+			this.clearTimer();
+			if (!this.push(chunk)) raw.pause();
+		});
+		raw.on('end', () => this.push(null));
+		let failure: Error | undefined;
+		raw.on('error', (error) => (failure = error));
+		// As late as a net.Socket's own 'close' (after the loop's check phase): postgres.js
+		// flushes its writes in a setImmediate, and a connection closed before that flush is
+		// never written to again.
+		raw.on('close', () => setImmediate(() => this.destroy(failure)));
+	}
+
+	get readyState(): string {
+		return this.raw.readyState;
+	}
+
+	setKeepAlive(enable?: boolean, initialDelay?: number): this {
+		this.raw.setKeepAlive(enable, initialDelay);
+		return this;
+	}
+
+	override _read(): void {
+		this.raw.resume();
+	}
+
+	override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void) {
+		// The socket is gone and its error on the way: the bytes have nowhere to go.
+		if (this.raw.destroyed) return done();
+		this.timer ??= setTimeout(() => {
+			const error = new Error(`the database sent nothing for ${this.timeoutMs} ms`);
+			this.destroy(Object.assign(error, { code: NO_ANSWER }));
+		}, this.timeoutMs);
+		this.raw.write(chunk, done);
+	}
+
+	override _final(done: () => void): void {
+		this.raw.end(done);
+	}
+
+	override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+		this.clearTimer();
+		this.raw.destroy();
+		done(error);
+	}
+
+	private clearTimer(): void {
+		clearTimeout(this.timer);
+		this.timer = undefined;
+	}
+}
+
+function openSocket(
 	options: { host: string[]; port: number[]; path?: string | false },
 	timeoutMs: number
-): net.Socket {
-	const socket = options.path
+): SilenceBoundedSocket {
+	const raw = options.path
 		? net.connect(options.path)
 		: net.connect(options.port[0] ?? 5432, options.host[0] ?? 'localhost');
-	let timer: NodeJS.Timeout | undefined;
-	const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-	socket.write = ((...args: unknown[]) => {
-		timer ??= setTimeout(() => {
-			const error = Object.assign(
-				new Error(`the database sent nothing for ${timeoutMs} ms: connection dropped`),
-				{ code: NO_ANSWER }
-			);
-			socket.destroy(error);
-		}, timeoutMs);
-		return write(...args);
-	}) as typeof socket.write;
-	const clear = () => {
-		clearTimeout(timer);
-		timer = undefined;
-	};
-	socket.on('data', clear);
-	socket.on('close', clear);
-	return socket;
+	raw.setNoDelay(true);
+	return new SilenceBoundedSocket(raw, timeoutMs);
 }
 
 /** Opens a postgres.js pool. The app keeps exactly one per process (see `db/index.ts`). */
@@ -68,7 +112,7 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 	type SocketOptions = { host: string[]; port: number[]; path?: string | false };
 	// `socket` is documented in postgres.js's README (custom socket) but missing from its types.
 	const settings: postgres.Options<Record<string, never>> & {
-		socket: (socketOptions: SocketOptions) => net.Socket;
+		socket: (socketOptions: SocketOptions) => Duplex;
 	} = {
 		max: options.max ?? 10,
 		connect_timeout: (options.connectTimeoutMs ?? 5_000) / 1000,
@@ -78,7 +122,7 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 		prepare: !pooled,
 		// PgBouncer refuses unknown start-up parameters; pooled transactions SET LOCAL it instead.
 		connection: pooled ? {} : { statement_timeout: queryTimeoutMs },
-		socket: (socketOptions) => silenceBoundedSocket(socketOptions, silenceMs),
+		socket: (socketOptions) => openSocket(socketOptions, silenceMs),
 		// PGlite and `IF NOT EXISTS` print notices; they are debug noise, not warnings.
 		onnotice: (notice) => options.log?.debug({ notice: notice.message }, 'postgres notice'),
 		transform: { undefined: null },
