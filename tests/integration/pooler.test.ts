@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deleteExpiredSessions } from '../../src/lib/server/auth/cleanup.ts';
 import { connect, type Sql } from '../../src/lib/server/db/client.ts';
@@ -6,7 +7,7 @@ import {
 	startSandboxServer,
 	type SandboxServer
 } from '../../src/lib/server/tmdb-sandbox/server.ts';
-import { startApp } from '../helpers/app-process.ts';
+import { startApp, TEST_ENCRYPTION_KEY } from '../helpers/app-process.ts';
 import { BrowserSession } from '../helpers/browser-session.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { hasPgBouncer } from '../helpers/pgbouncer.ts';
@@ -38,6 +39,26 @@ describe.skipIf(!process.env.TEST_DATABASE_URL || !hasPgBouncer)(
 			} finally {
 				await unaware.end({ timeout: 5 });
 			}
+		});
+
+		test('the built server pointed at the pooler without DATABASE_POOLER exits 1 saying what to set', () => {
+			const result = spawnSync(process.execPath, ['build'], {
+				env: {
+					PATH: process.env.PATH,
+					NODE_ENV: 'production',
+					HOST: '127.0.0.1',
+					PORT: '0',
+					DATABASE_URL: database.url,
+					SESSION_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
+					TMDB_SANDBOX: 'true'
+				},
+				encoding: 'utf8',
+				timeout: 20_000
+			});
+			expect(result.status).toBe(1);
+			expect(result.stderr).toContain(
+				'it is a transaction-mode pooler. Set DATABASE_POOLER=transaction.'
+			);
 		});
 
 		test('two instances migrating at once through the pooler apply each file exactly once', async () => {

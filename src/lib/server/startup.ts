@@ -4,7 +4,7 @@
  */
 import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
-import { closeDatabase, DatabaseUnreachableError, openDatabase } from './db/index.ts';
+import { closeDatabase, DatabaseStartError, openDatabase } from './db/index.ts';
 import { log, setRootLogLevel } from './log.ts';
 import { createAppTmdbClient } from './tmdb/index.ts';
 import { isTmdbError } from './tmdb/errors.ts';
@@ -49,11 +49,8 @@ async function openDatabaseOrExit(config: Config) {
 	try {
 		return await openDatabase(config, log);
 	} catch (error) {
-		if (!(error instanceof DatabaseUnreachableError)) throw error;
-		log.fatal(
-			{ event: 'database_unreachable', host: error.host, attempts: error.attempts },
-			error.message
-		);
+		if (!(error instanceof DatabaseStartError)) throw error;
+		log.fatal({ event: 'database_start_failed', host: error.host }, error.message);
 		console.error(`Marquee cannot start: ${error.message}`);
 		process.exit(1);
 	}

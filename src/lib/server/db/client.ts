@@ -38,7 +38,8 @@ class SilenceBoundedSocket extends Duplex {
 		private readonly raw: net.Socket,
 		private readonly timeoutMs: number
 	) {
-		super({ allowHalfOpen: false });
+		// Closed only by the deferred destroy below, so the close carries the error.
+		super({ allowHalfOpen: false, autoDestroy: false });
 		raw.on('data', (chunk: Buffer) => {
 			this.clearTimer();
 			if (!this.push(chunk)) raw.pause();
@@ -49,7 +50,15 @@ class SilenceBoundedSocket extends Duplex {
 		// As late as a net.Socket's own 'close' (after the loop's check phase): postgres.js
 		// flushes its writes in a setImmediate, and a connection closed before that flush is
 		// never written to again.
-		raw.on('close', () => setImmediate(() => this.destroy(failure)));
+		raw.on('close', () => {
+			// Closed by the other side while an answer was due: an outage, not a quiet end.
+			failure ??= this.timer
+				? Object.assign(new Error('the database closed the connection without answering'), {
+						code: 'CONNECTION_CLOSED'
+					})
+				: undefined;
+			setImmediate(() => this.destroy(failure));
+		});
 	}
 
 	get readyState(): string {
@@ -76,6 +85,8 @@ class SilenceBoundedSocket extends Duplex {
 	}
 
 	override _final(done: () => void): void {
+		// Our own goodbye (Terminate) expects no answer.
+		this.clearTimer();
 		this.raw.end(done);
 	}
 

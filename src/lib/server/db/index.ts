@@ -19,20 +19,33 @@ const holder = globalThis as typeof globalThis & {
 	__marqueeDatabase?: { opening: Promise<DatabaseState>; ready?: DatabaseState };
 };
 
-/** Start-up gave up on an unreachable database; the message names the host, never credentials. */
-export class DatabaseUnreachableError extends Error {
+/** The database cannot be used at start; the message names the host, never credentials. */
+export class DatabaseStartError extends Error {
 	constructor(
 		readonly host: string,
-		readonly attempts: number,
-		seconds: number,
-		lastError: unknown
+		message: string
 	) {
-		const code = (lastError as { code?: unknown })?.code;
-		super(
-			`the database at ${host} did not answer within ${seconds} s (${attempts} tries; last error: ${typeof code === 'string' ? code : 'unknown'}). Check DATABASE_URL and that PostgreSQL is running, or raise DATABASE_START_TIMEOUT_SECONDS.`
-		);
-		this.name = 'DatabaseUnreachableError';
+		super(message);
+		this.name = 'DatabaseStartError';
 	}
+}
+
+function unreachable(host: string, attempts: number, seconds: number, lastError: unknown) {
+	const code = (lastError as { code?: unknown })?.code;
+	return new DatabaseStartError(
+		host,
+		`the database at ${host} did not answer within ${seconds} s (${attempts} tries; last error: ${typeof code === 'string' ? code : 'unknown'}). Check DATABASE_URL and that PostgreSQL is running, or raise DATABASE_START_TIMEOUT_SECONDS.`
+	);
+}
+
+/** A transaction-mode pooler refuses the start-up parameters of a direct connection. */
+export function poolerMismatch(error: unknown, host: string): DatabaseStartError | undefined {
+	const message = String((error as Error | undefined)?.message);
+	if (!/unsupported startup parameter/.test(message)) return undefined;
+	return new DatabaseStartError(
+		host,
+		`${host} refused a start-up parameter (${message}): it is a transaction-mode pooler. Set DATABASE_POOLER=transaction.`
+	);
 }
 
 /** Applies migrations, retrying with backoff while the database is unreachable (it may be starting). */
@@ -47,10 +60,12 @@ async function migrateWhenReachable(
 		try {
 			return await migrate(sql);
 		} catch (error) {
+			const mismatch = poolerMismatch(error, host);
+			if (mismatch) throw mismatch;
 			if (!isDatabaseOutage(error)) throw error;
 			const delayMs = Math.min(250 * 2 ** (attempt - 1), 5_000);
 			if (Date.now() + delayMs >= giveUpAt) {
-				throw new DatabaseUnreachableError(host, attempt, config.startTimeoutSeconds, error);
+				throw unreachable(host, attempt, config.startTimeoutSeconds, error);
 			}
 			log.warn(
 				{ event: 'database_unreachable_at_start', host, attempt, retryInMs: delayMs, err: error },

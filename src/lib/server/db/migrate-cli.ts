@@ -1,6 +1,7 @@
 /** `npm run migrate`: applies pending migrations to DATABASE_URL (directly or through DATABASE_POOLER). */
 import { ConfigError, parseDatabaseConfig, type DatabaseConfig } from '../config.ts';
 import { connect, describeDatabase } from './client.ts';
+import { poolerMismatch } from './index.ts';
 import { migrate } from './migrate.ts';
 
 let database: DatabaseConfig;
@@ -23,6 +24,11 @@ try {
 			? `Applied to ${describeDatabase(database.url)}: ${applied.join(', ')}`
 			: `The schema of ${describeDatabase(database.url)} is up to date.`
 	);
+} catch (error) {
+	const mismatch = poolerMismatch(error, describeDatabase(database.url));
+	if (!mismatch) throw error;
+	console.error(mismatch.message);
+	process.exitCode = 1;
 } finally {
 	await sql.end({ timeout: 5 });
 }
