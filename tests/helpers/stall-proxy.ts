@@ -2,8 +2,8 @@
  * A TCP proxy in front of PostgreSQL that can stall: it keeps accepting connections and holds
  * every byte, in both directions, answering nothing, as a hung network path or pooler does.
  * `resume()` forwards again. It counts connections the client closed while stalled, which is
- * how a test sees the app drop a stuck connection. `refuse()` closes each new connection at
- * once, as a database that is not up yet does.
+ * how a test sees the app drop a stuck connection. `refuse()` answers each new connection as
+ * a PostgreSQL server that is still starting does (FATAL 57P03), then closes it.
  */
 import net from 'node:net';
 
@@ -21,6 +21,18 @@ export type StallProxy = {
 	close(): Promise<void>;
 };
 
+/** ErrorResponse: FATAL, SQLSTATE 57P03 cannot_connect_now. */
+const STARTING_UP = (() => {
+	const fields = Buffer.from(
+		'SFATAL\0VFATAL\0C57P03\0Mthe database system is starting up\0\0',
+		'utf8'
+	);
+	const header = Buffer.alloc(5);
+	header.write('E', 0);
+	header.writeInt32BE(fields.length + 4, 1);
+	return Buffer.concat([header, fields]);
+})();
+
 type Pair = { client: net.Socket; server: net.Socket; toServer: Buffer[]; toClient: Buffer[] };
 
 export async function startStallProxy(databaseUrl: string, listenPort = 0): Promise<StallProxy> {
@@ -33,8 +45,11 @@ export async function startStallProxy(databaseUrl: string, listenPort = 0): Prom
 
 	const proxy = net.createServer((client) => {
 		if (refusing) {
-			refused++;
-			client.destroy();
+			client.once('data', () => {
+				refused++;
+				client.end(STARTING_UP);
+			});
+			client.on('error', () => client.destroy());
 			return;
 		}
 		const server = net.connect(Number(target.port || 5432), target.hostname);
