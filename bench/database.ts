@@ -34,7 +34,7 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
 	const url = new URL(serverUrl);
 	url.pathname = `/${name}`;
 	// Bulk seeding and VACUUM run longer than the app's statement timeout.
-	const sql = connect(url.toString(), { max: 2, statementTimeoutMs: 0 });
+	const sql = connect(url.toString(), { max: 2, queryTimeoutMs: 0 });
 	let dropped = false;
 	const drop = async () => {
 		if (dropped) return;

@@ -17,7 +17,9 @@ export type CaseName =
 	| 'validLarge'
 	| 'cleanupBaseline'
 	| 'duringCleanup'
-	| 'validHeapCapped';
+	| 'pooledAnonymous'
+	| 'pooledValid'
+	| `heap${number}`;
 
 /** A case's figures are the median of its rounds (most cases have one). */
 export type CaseResult = LoadResult & { label: string; sessionRows: number; rounds: LoadResult[] };
@@ -56,14 +58,20 @@ export type BenchResults = {
 	slidingTokensUsed: number;
 	cleanup: { deleted: number; durationMs: number } | null;
 	roundTrips: Partial<
-		Record<'anonymous' | 'valid' | 'sliding' | 'invalid' | 'malformed', RoundTripResult>
+		Record<
+			'anonymous' | 'valid' | 'sliding' | 'invalid' | 'malformed' | 'pooledValid',
+			RoundTripResult
+		>
 	>;
 	memory: {
 		/** VmHWM of the server that ran every case above, started as `node build`. */
 		peakRssMb: number;
 		maxSampledRssMb: number;
-		/** VmHWM of a server started with a V8 heap cap, through one valid-session case. */
-		heapCapped: { nodeOptions: string; peakRssMb: number };
+		/**
+		 * Servers with different start flags, side by side on the valid-session case (median of
+		 * alternating rounds): requests/s, and VmHWM over warm-up and rounds.
+		 */
+		heapVariants: { nodeOptions: string; requestsPerSecond: number; peakRssMb: number }[];
 	};
 	targets: Target[];
 };
@@ -93,7 +101,8 @@ export function renderTables(results: BenchResults): string {
 		valid: 'valid',
 		sliding: 'sliding',
 		invalid: 'invalid',
-		malformed: 'malformed'
+		malformed: 'malformed',
+		pooledValid: 'pooledValid'
 	};
 	const lines = [
 		`Run \`${results.name}\` of ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ` +
@@ -105,15 +114,17 @@ export function renderTables(results: BenchResults): string {
 			`${results.settings.databasePoolSize} connections, \`LOG_LEVEL=warn\`. Load average ` +
 			`${results.machine.loadAverageAtStart[0]} at the start, ${results.machine.loadAverageAtEnd[0]} at the end.`,
 		'',
-		'| case | rows in `auth_sessions` | requests/s | p50 ms | p99 ms | vs anonymous | round trips / request |',
+		'| case | rows in `auth_sessions` | requests/s | p50 ms | p99 ms | vs anonymous | exchanges with the database / request |',
 		'| --- | --: | --: | --: | --: | --: | --- |'
 	];
 	for (const [name, result] of Object.entries(results.cases) as [CaseName, CaseResult][]) {
-		const ratio = anonymous ? fmt(result.requestsPerSecond / anonymous.requestsPerSecond, 2) : '';
+		// Cases through PgBouncer compare with anonymous through PgBouncer, in the same rounds.
+		const base = name.startsWith('pooled') ? results.cases.pooledAnonymous : anonymous;
+		const ratio = base ? fmt(result.requestsPerSecond / base.requestsPerSecond, 2) : '';
 		const key = rtKey[name];
 		const rt = key ? results.roundTrips[key] : undefined;
 		const rtText = rt
-			? `${fmt(rt.roundTripsPerRequest, 2)} (${
+			? `${fmt(rt.exchangesPerRequest ?? rt.roundTripsPerRequest, 2)} (${
 					Object.entries(rt.statementsPerRequest)
 						.map(([keyword, count]) => `${fmt(count, 2)} ${keyword}`)
 						.join(', ') || 'none'
@@ -134,8 +145,18 @@ export function renderTables(results: BenchResults): string {
 	lines.push(
 		'',
 		`Server memory: peak RSS (VmHWM) ${fmt(results.memory.peakRssMb, 1)} MB as \`node build\` ` +
-			`(highest sampled VmRSS ${fmt(results.memory.maxSampledRssMb, 1)} MB); ` +
-			`${fmt(results.memory.heapCapped.peakRssMb, 1)} MB with \`node ${results.memory.heapCapped.nodeOptions} build\`.`,
+			`through the cases above (highest sampled VmRSS ${fmt(results.memory.maxSampledRssMb, 1)} MB).`,
+		'',
+		'Start flags side by side (valid session, 1M rows, median of alternating rounds):',
+		'',
+		'| `node ... build` | requests/s | vs no flags | peak RSS MB |',
+		'| --- | --: | --: | --: |',
+		...results.memory.heapVariants.map(
+			(variant) =>
+				`| \`${variant.nodeOptions || '(no flags)'}\` | ${fmt(variant.requestsPerSecond)} | ` +
+				`${fmt(variant.requestsPerSecond / (results.memory.heapVariants[0]?.requestsPerSecond ?? Number.NaN), 2)} | ` +
+				`${fmt(variant.peakRssMb, 1)} |`
+		),
 		'',
 		'| target | measured | met |',
 		'| --- | --- | --- |',

@@ -8,6 +8,8 @@ import type { WireCounter } from './wire-counter.ts';
 export type RoundTripResult = {
 	requests: number;
 	roundTripsPerRequest: number;
+	/** Request/response exchanges on the wire per request (see `wire-counter.ts`). */
+	exchangesPerRequest: number;
 	/** Executed statements per request, by first SQL keyword. */
 	statementsPerRequest: Record<string, number>;
 	/** Each distinct statement with how many times it ran in the counted requests. */
@@ -41,6 +43,7 @@ export async function countRoundTrips(
 	return {
 		requests: options.requests,
 		roundTripsPerRequest: perRequest(counts.roundTrips),
+		exchangesPerRequest: perRequest(counts.exchanges),
 		statementsPerRequest: Object.fromEntries(
 			Object.entries(counts.statements).map(([keyword, count]) => [keyword, perRequest(count)])
 		),

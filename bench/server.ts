@@ -15,6 +15,8 @@ export type ServerOptions = {
 	cpuProfileDir?: string;
 	/** Extra options for `node`, such as a V8 heap limit. */
 	nodeOptions?: string[];
+	/** DATABASE_POOLER: `transaction` when `databaseUrl` is PgBouncer in transaction mode. */
+	pooler?: 'transaction';
 };
 
 export type AppServer = {
@@ -79,6 +81,7 @@ export async function startAppServer(options: ServerOptions): Promise<AppServer>
 			PORT: String(options.port),
 			ORIGIN: origin,
 			DATABASE_URL: options.databaseUrl,
+			...(options.pooler ? { DATABASE_POOLER: options.pooler } : {}),
 			DATABASE_POOL_SIZE: String(options.poolSize),
 			SESSION_ENCRYPTION_KEYS: options.encryptionKey,
 			TMDB_SANDBOX: 'true',

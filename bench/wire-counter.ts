@@ -10,8 +10,14 @@
 import net from 'node:net';
 
 export type WireCounts = {
-	/** Sync or simple Query messages: one per round trip. */
+	/** Sync or simple Query messages. */
 	roundTrips: number;
+	/**
+	 * Request/response exchanges on the wire: client bytes sent after the server last spoke on
+	 * that connection. Without named prepared statements one parameterised query takes two
+	 * (Parse/Describe/Flush, then Bind/Execute/Sync) but ends with a single Sync.
+	 */
+	exchanges: number;
 	/** Executed statements, by their first SQL keyword (SELECT, UPDATE, DELETE, ...). */
 	statements: Record<string, number>;
 	/** Executed statements by their whole text, whitespace collapsed. */
@@ -81,7 +87,7 @@ class FrontendParser {
 }
 
 function emptyCounts(): WireCounts {
-	return { roundTrips: 0, statements: {}, texts: {} };
+	return { roundTrips: 0, exchanges: 0, statements: {}, texts: {} };
 }
 
 /** Listens on a free loopback port and forwards every connection to `targetUrl`'s server. */
@@ -104,11 +110,17 @@ export async function startWireCounter(targetUrl: string): Promise<WireCounter> 
 			counts.statements[keyword] = (counts.statements[keyword] ?? 0) + 1;
 			counts.texts[normalized] = (counts.texts[normalized] ?? 0) + 1;
 		});
+		let awaitingReply = false;
 		client.on('data', (chunk: Buffer) => {
+			if (!awaitingReply) counts.exchanges += 1;
+			awaitingReply = true;
 			parser.push(chunk);
 			upstream.write(chunk);
 		});
-		upstream.pipe(client);
+		upstream.on('data', (chunk: Buffer) => {
+			awaitingReply = false;
+			client.write(chunk);
+		});
 		const close = () => {
 			client.destroy();
 			upstream.destroy();

@@ -8,7 +8,8 @@ import {
 } from '$lib/server/auth/sessions';
 import { tmdbAs } from '$lib/server/auth/tmdb-as';
 import { databaseUnavailable, isDatabaseOutage } from '$lib/server/db/outage';
-import { log, loggablePath, withRequestLog } from '$lib/server/log';
+import { handleHealthChecks } from '$lib/server/health';
+import { log, loggablePath, setLogOutput, withRequestLog } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
 import { handleSecurityHeaders } from '$lib/server/security/headers';
 import { authServices } from '$lib/server/services';
@@ -18,6 +19,14 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { randomUUID } from 'node:crypto';
 
 export const init: ServerInit = async () => {
+	// Readable lines in development; `dev` is false at build time, so production never loads
+	// pino-pretty (a dev dependency) and keeps one JSON object per line on stdout.
+	if (dev) {
+		const { build } = await import('pino-pretty');
+		setLogOutput(
+			build({ colorize: true, ignore: 'app,pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
+		);
+	}
 	await startServer(env, dev);
 };
 
@@ -76,6 +85,8 @@ const handleAuth: Handle = async ({ event, resolve }) => {
 
 // Security headers wrap everything after them, so the cross-site refusal carries them too.
 export const handle: Handle = sequence(
+	// Probes first: they skip the request log, the security checks and the session.
+	handleHealthChecks,
 	handleRequestLog,
 	handleSecurityHeaders,
 	handleCrossSiteRequests,

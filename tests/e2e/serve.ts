@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { startSandboxServer } from '../support/tmdb-sandbox/server.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, databaseEnv } from '../helpers/database.ts';
 import {
 	APP_PORT,
 	APP_URL,
@@ -44,9 +44,7 @@ const app = spawn(process.execPath, ['build'], {
 		PORT: String(inAppSandbox ? IN_APP_SANDBOX_PORT : APP_PORT),
 		HOST: '127.0.0.1',
 		ORIGIN: inAppSandbox ? IN_APP_SANDBOX_URL : APP_URL,
-		DATABASE_URL: database.url,
-		// The embedded PostgreSQL serves one connection at a time.
-		DATABASE_POOL_SIZE: database.embedded ? '1' : '10',
+		...databaseEnv(database, 10),
 		SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
 		...tmdbEnv,
 		// Short enough that fault tests do not wait long, long enough for a loaded CI machine.

@@ -2,24 +2,57 @@
  * Fresh databases for integration tests: a new database on the PostgreSQL server named by
  * TEST_DATABASE_URL, or else a new in-memory embedded PostgreSQL. Either way no run sees another
  * run's rows, and nothing here mocks the database.
+ *
+ * With TEST_DATABASE_POOLER=transaction (CI's second pass) every server database is reached
+ * through its own PgBouncer in transaction mode, as the app would be on a managed host.
  */
 import { randomBytes } from 'node:crypto';
-import { connect, type Sql } from '../../src/lib/server/db/client.ts';
+import { connect, type ConnectOptions, type Sql } from '../../src/lib/server/db/client.ts';
 import { startEmbeddedPostgres } from '../../src/lib/server/db/embedded.ts';
 import { migrate } from '../../src/lib/server/db/migrate.ts';
+import { startPgBouncer, type PgBouncer } from './pgbouncer.ts';
 
 export type TestDatabase = {
+	/** What the app's DATABASE_URL would be: PgBouncer's address when pooled. */
 	url: string;
+	/** The same database on the PostgreSQL server, bypassing any pooler. */
+	directUrl: string;
 	embedded: boolean;
+	/** What the app's DATABASE_POOLER would be. */
+	pooler: 'transaction' | undefined;
+	pgbouncer?: PgBouncer;
 	/** A pool for the test's own queries (1 connection when embedded). */
 	sql: Sql;
+	/** Another pool, like another app instance's. */
+	connect(options?: ConnectOptions): Sql;
 	drop: () => Promise<void>;
 	/** Set to observe every query `sql` sends. */
 	onQuery?: (query: string) => void;
 };
 
+/** The database settings of an app process that uses `database`. */
+export function databaseEnv(database: TestDatabase, poolSize = 5): Record<string, string> {
+	return {
+		DATABASE_URL: database.url,
+		// The embedded PostgreSQL serves one connection at a time.
+		DATABASE_POOL_SIZE: database.embedded ? '1' : String(poolSize),
+		...(database.pooler ? { DATABASE_POOLER: database.pooler } : {})
+	};
+}
+
+/** The pooler CI's second pass puts in front of every test database. */
+export const testPooler =
+	process.env.TEST_DATABASE_POOLER === 'transaction' ? ('transaction' as const) : undefined;
+
 export async function createTestDatabase(
-	options: { migrated?: boolean; sharedWithApp?: boolean } = {}
+	options: {
+		migrated?: boolean;
+		sharedWithApp?: boolean;
+		/** Through a PgBouncer of its own: by default only in the pooler pass. */
+		pooled?: boolean;
+		/** That PgBouncer requires TLS from its clients, as managed hosts do. */
+		tls?: boolean;
+	} = {}
 ): Promise<TestDatabase> {
 	const serverUrl = process.env.TEST_DATABASE_URL;
 	let database: TestDatabase;
@@ -27,15 +60,30 @@ export async function createTestDatabase(
 		const name = `marquee_test_${randomBytes(6).toString('hex')}`;
 		const admin = connect(serverUrl, { max: 1 });
 		await admin.unsafe(`CREATE DATABASE ${name}`);
-		const url = new URL(serverUrl);
-		url.pathname = `/${name}`;
-		const sql = connect(url.toString(), { max: 4, onQuery: (query) => database.onQuery?.(query) });
+		const direct = new URL(serverUrl);
+		direct.pathname = `/${name}`;
+		const pgbouncer =
+			(options.pooled ?? testPooler === 'transaction')
+				? await startPgBouncer(serverUrl, { clientTls: options.tls })
+				: undefined;
+		const pooler = pgbouncer ? ('transaction' as const) : undefined;
+		const url = pgbouncer?.urlFor(name) ?? direct.toString();
+		const sql = connect(url, {
+			max: 4,
+			pooler,
+			onQuery: (query) => database.onQuery?.(query)
+		});
 		database = {
-			url: url.toString(),
+			url,
+			directUrl: direct.toString(),
 			embedded: false,
+			pooler,
+			pgbouncer,
 			sql,
+			connect: (more) => connect(url, { pooler, ...more }),
 			drop: async () => {
 				await sql.end({ timeout: 5 });
+				await pgbouncer?.stop();
 				await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 				await admin.end({ timeout: 5 });
 			}
@@ -47,8 +95,11 @@ export async function createTestDatabase(
 		const sql = connect(embedded.url, { max: 1, onQuery: (query) => database.onQuery?.(query) });
 		database = {
 			url: embedded.url,
+			directUrl: embedded.url,
 			embedded: true,
+			pooler: undefined,
 			sql,
+			connect: (more) => connect(embedded.url, more),
 			drop: async () => {
 				await sql.end({ timeout: 5 });
 				await embedded.stop();

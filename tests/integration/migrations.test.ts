@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { connect } from '../../src/lib/server/db/client.ts';
 import { migrate } from '../../src/lib/server/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { readdirSync } from 'node:fs';
@@ -37,7 +36,7 @@ describe('migrations', () => {
 		async () => {
 			database = await createTestDatabase({ migrated: false });
 			// Two separate pools stand for two app instances starting at the same moment.
-			const other = connect(database.url, { max: 1 });
+			const other = database.connect({ max: 1 });
 			try {
 				const [first, second] = await Promise.all([migrate(database.sql), migrate(other)]);
 				expect([...first, ...second].sort()).toEqual(migrationFiles);

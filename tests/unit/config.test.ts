@@ -30,7 +30,7 @@ describe('R7.1 configuration', () => {
 	test('R7.2 development with no configuration at all uses the sandbox and the embedded database', () => {
 		const config = parseConfig({}, { dev: true, developmentKeys: () => [Buffer.alloc(32, 9)] });
 		expect(config.tmdb.sandbox).toBe(true);
-		expect(config.databaseUrl).toBeUndefined();
+		expect(config.database.url).toBeUndefined();
 		expect(config.tmdb.credential).toEqual({ kind: 'api_key', apiKey: SANDBOX_API_KEY });
 		// TMDB's pages are the in-app sandbox's; its API is answered in-process, never over HTTP.
 		expect(config.tmdb.webUrl).toBe('/sandbox/tmdb');
@@ -46,7 +46,7 @@ describe('R7.1 configuration', () => {
 		expect(config.tmdb.sandbox).toBe(false);
 		expect(config.logLevel).toBe('info');
 		expect(config.session).toMatchObject({ idleDays: 30, maxDays: 90 });
-		expect(config.databasePoolSize).toBe(4);
+		expect(config.database.poolSize).toBe(4);
 		expect(config.tmdb).toMatchObject({
 			timeoutMs: 4000,
 			retryBudgetMs: 10000,

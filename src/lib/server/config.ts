@@ -126,6 +126,18 @@ const envSchema = z.object({
 	// Small on purpose: on the benchmark's two cores a pool of 10 made PostgreSQL's backends fight
 	// the app for CPU (docs/performance.md); raise it where the database has cores of its own.
 	DATABASE_POOL_SIZE: positiveInteger(4, 'connections'),
+	DATABASE_POOLER: z.preprocess(
+		emptyAsUndefined,
+		z
+			.enum(['transaction'], {
+				message:
+					'expected transaction (DATABASE_URL points at a transaction-mode pooler such as PgBouncer), or leave it unset for a direct connection'
+			})
+			.optional()
+	),
+	DATABASE_CONNECT_TIMEOUT_MS: positiveInteger(5_000, 'milliseconds'),
+	DATABASE_QUERY_TIMEOUT_MS: positiveInteger(10_000, 'milliseconds'),
+	DATABASE_START_TIMEOUT_SECONDS: positiveInteger(60, 'seconds'),
 	TMDB_API_KEY: optionalString,
 	TMDB_READ_ACCESS_TOKEN: optionalString,
 	TMDB_API_URL: tmdbUrl('https://api.themoviedb.org'),
@@ -150,11 +162,24 @@ const envSchema = z.object({
 	LOG_LEVEL: logLevel.optional()
 });
 
+/** How the app reaches PostgreSQL; everything `db/client.ts` needs to open a pool. */
+export type DatabaseConfig = {
+	url: string | undefined;
+	poolSize: number;
+	/** `transaction`: DATABASE_URL is a transaction-mode pooler (no prepared statements, no session state). */
+	pooler: 'transaction' | undefined;
+	/** Bound on opening a connection, TCP and start-up handshake included. */
+	connectTimeoutMs: number;
+	/** Server-side statement timeout; the client drops a connection that stays silent longer. */
+	queryTimeoutMs: number;
+	/** How long start-up keeps retrying an unreachable database before giving up. */
+	startTimeoutSeconds: number;
+};
+
 export type Config = {
 	dev: boolean;
 	production: boolean;
-	databaseUrl: string | undefined;
-	databasePoolSize: number;
+	database: DatabaseConfig;
 	origin: string | undefined;
 	logLevel: z.infer<typeof logLevel>;
 	tmdb: {
@@ -226,8 +251,7 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 	return {
 		dev: options.dev,
 		production,
-		databaseUrl: vars.DATABASE_URL,
-		databasePoolSize: vars.DATABASE_POOL_SIZE,
+		database: parseDatabaseConfig(env),
 		origin: vars.ORIGIN?.replace(/\/+$/, ''),
 		logLevel: vars.LOG_LEVEL ?? (options.dev ? 'debug' : 'info'),
 		tmdb: {
@@ -250,6 +274,34 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 			maxPerUser: vars.SESSION_MAX_PER_USER,
 			signInRateLimitPerMinute: vars.SIGN_IN_RATE_LIMIT_PER_MINUTE
 		}
+	};
+}
+
+/** Just the database settings, for tools such as `npm run migrate` that need nothing else. */
+export function parseDatabaseConfig(env: Env): DatabaseConfig {
+	const result = envSchema
+		.pick({
+			DATABASE_URL: true,
+			DATABASE_POOL_SIZE: true,
+			DATABASE_POOLER: true,
+			DATABASE_CONNECT_TIMEOUT_MS: true,
+			DATABASE_QUERY_TIMEOUT_MS: true,
+			DATABASE_START_TIMEOUT_SECONDS: true
+		})
+		.safeParse(env);
+	if (!result.success) {
+		throw new ConfigError(
+			result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`)
+		);
+	}
+	const vars = result.data;
+	return {
+		url: vars.DATABASE_URL,
+		poolSize: vars.DATABASE_POOL_SIZE,
+		pooler: vars.DATABASE_POOLER,
+		connectTimeoutMs: vars.DATABASE_CONNECT_TIMEOUT_MS,
+		queryTimeoutMs: vars.DATABASE_QUERY_TIMEOUT_MS,
+		startTimeoutSeconds: vars.DATABASE_START_TIMEOUT_SECONDS
 	};
 }
 

@@ -44,8 +44,16 @@ export function createLogger(
 	return destination ? pino(options, destination) : pino(options);
 }
 
+/** Where the root logger writes: one JSON object per line on stdout, unless `setLogOutput` changed it. */
+let output: { write(line: string): unknown } = pino.destination(1);
+
 /** The process's root logger; `setRootLogLevel` adjusts it once configuration is read. */
-export const log: Logger = createLogger();
+export const log: Logger = createLogger(undefined, { write: (line) => output.write(line) });
+
+/** Sends the root logger's lines elsewhere: `hooks.server.ts` makes them readable in development. */
+export function setLogOutput(stream: { write(line: string): unknown }): void {
+	output = stream;
+}
 
 export function setRootLogLevel(level: string): void {
 	log.level = level;

@@ -4,7 +4,7 @@
  */
 import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
-import { closeDatabase, openDatabase } from './db/index.ts';
+import { closeDatabase, DatabaseStartError, openDatabase } from './db/index.ts';
 import { log, setRootLogLevel, withRequestLog } from './log.ts';
 import { authServices } from './services.ts';
 import { isTmdbError } from './tmdb/errors.ts';
@@ -34,7 +34,7 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 			'TMDB_SANDBOX=true in production: sign-in uses the built-in TMDB sandbox, not TMDB. Never do this for real users.'
 		);
 	}
-	const sql = await openDatabase(config, log);
+	const sql = await openDatabaseOrExit(config);
 	onShutdown(closeDatabase);
 	onShutdown(startSessionCleanup(sql, log, config.session.cleanupMinutes));
 	process.once('sveltekit:shutdown', (reason: string) => {
@@ -43,6 +43,17 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 	});
 	if (!config.tmdb.sandbox) void verifyTmdbCredential();
 	return config;
+}
+
+async function openDatabaseOrExit(config: Config) {
+	try {
+		return await openDatabase(config, log);
+	} catch (error) {
+		if (!(error instanceof DatabaseStartError)) throw error;
+		log.fatal({ event: 'database_start_failed', host: error.host }, error.message);
+		console.error(`Marquee cannot start: ${error.message}`);
+		process.exit(1);
+	}
 }
 
 /**

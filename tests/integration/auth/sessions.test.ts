@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { deleteExpiredSessions } from '../../../src/lib/server/auth/cleanup.ts';
-import { connect } from '../../../src/lib/server/db/client.ts';
 import { revalidateTmdbSession } from '../../../src/lib/server/auth/revalidation.ts';
 import {
 	revokeOtherSessions,
@@ -163,7 +162,7 @@ describe('cleanup', () => {
 	test('R6.6 deletes every expired session in batches and keeps the rest', async () => {
 		await seedSessions(2_500, 10);
 		const result = await deleteExpiredSessions(harness.database.sql, new Date(), 1_000);
-		expect(result).toEqual({ ran: true, deleted: 2_500 });
+		expect(result).toEqual({ ran: true, deleted: 2_500, yielded: false });
 		const [row] = await harness.database.sql`SELECT count(*)::int AS count FROM auth_sessions`;
 		expect(row!.count).toBe(11);
 	});
@@ -172,15 +171,16 @@ describe('cleanup', () => {
 		'R6.6 two concurrent cleanup runners delete each expired row once (needs TEST_DATABASE_URL: the embedded database serves one connection)',
 		async () => {
 			await seedSessions(5_000, 10);
-			const other = connect(harness.database.url, { max: 2 });
+			const other = harness.database.connect({ max: 2 });
 			try {
 				const results = await Promise.all([
 					deleteExpiredSessions(harness.database.sql, new Date(), 500),
 					deleteExpiredSessions(other, new Date(), 500)
 				]);
 				expect(results.reduce((sum, result) => sum + result.deleted, 0)).toBe(5_000);
-				// The advisory lock lets one runner work while the other skips its round.
-				expect(results.filter((result) => result.ran).length).toBeGreaterThanOrEqual(1);
+				expect(results.some((result) => result.ran)).toBe(true);
+				// A runner that found the lock taken deleted nothing.
+				for (const result of results) if (!result.ran) expect(result.deleted).toBe(0);
 				const [row] = await harness.database.sql`SELECT count(*)::int AS count FROM auth_sessions`;
 				expect(row!.count).toBe(11);
 			} finally {
@@ -189,27 +189,30 @@ describe('cleanup', () => {
 		}
 	);
 
-	test('R6.6 a runner that finds the lock taken skips its round', async () => {
+	test('R6.6 a runner that finds the lock taken skips its round, and runs once it is free', async () => {
 		await seedSessions(5, 0);
-		const holder = await harness.database.sql.reserve();
+		const other = harness.database.embedded ? undefined : harness.database.connect({ max: 1 });
 		try {
-			await holder`SELECT pg_advisory_lock(${0x6d617263})`;
-			if (harness.database.embedded) {
-				// One connection: the runner would wait for it; the lock itself is what is checked.
-				const [row] = await holder`SELECT pg_try_advisory_lock(${0x6d617263}) AS locked`;
-				expect(row!.locked).toBe(true);
-				await holder`SELECT pg_advisory_unlock(${0x6d617263})`;
-			} else {
-				const other = connect(harness.database.url, { max: 1 });
-				try {
-					expect(await deleteExpiredSessions(other)).toEqual({ ran: false, deleted: 0 });
-				} finally {
-					await other.end();
+			// Another instance in the middle of a batch holds the transaction-scoped lock.
+			await harness.database.sql.begin(async (tx) => {
+				await tx`SELECT pg_advisory_xact_lock(${0x6d617263})`;
+				if (other) {
+					expect(await deleteExpiredSessions(other)).toEqual({
+						ran: false,
+						deleted: 0,
+						yielded: false
+					});
+				} else {
+					// One connection: the runner would wait for it; the lock itself is what is checked.
+					const [row] = await tx`SELECT pg_try_advisory_xact_lock(${0x6d617263}) AS locked`;
+					expect(row!.locked).toBe(true);
 				}
-			}
+			});
+			// The lock ended with that transaction.
+			const result = await deleteExpiredSessions(other ?? harness.database.sql);
+			expect(result).toEqual({ ran: true, deleted: 5, yielded: false });
 		} finally {
-			await holder`SELECT pg_advisory_unlock_all()`;
-			holder.release();
+			await other?.end();
 		}
 	});
 });

@@ -1,6 +1,6 @@
 import { startSandboxServer, type SandboxServer } from '../../support/tmdb-sandbox/server.ts';
 import { startApp, type AppProcess } from '../../helpers/app-process.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { createTestDatabase, databaseEnv, type TestDatabase } from '../../helpers/database.ts';
 
 export const APP_TMDB_KEY = 'deadbeefdeadbeefdeadbeefdeadbeef';
 
@@ -11,8 +11,7 @@ export function appEnv(
 	extra: Record<string, string> = {}
 ) {
 	return {
-		DATABASE_URL: database.url,
-		DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
+		...databaseEnv(database),
 		TMDB_API_KEY: APP_TMDB_KEY,
 		TMDB_API_URL: sandbox.url,
 		TMDB_WEB_URL: sandbox.url,

@@ -88,3 +88,37 @@ describe('rate limiting of sign-in', () => {
 		expect(await limited.text()).toContain('Too many sign-in attempts');
 	});
 });
+
+describe('R6.1 served as https (ORIGIN https://…, TLS ended by a proxy in front)', () => {
+	let https: AppStack;
+	beforeAll(async () => {
+		https = await startAppStack({ ORIGIN: 'https://marquee.test' });
+	}, 60_000);
+	afterAll(async () => {
+		await https?.stop();
+	});
+
+	test('responses carry HSTS, and cookies are Secure with the __Host- prefix', async () => {
+		const home = await fetch(`${https.app.url}/`);
+		expect(home.headers.get('strict-transport-security')).toBe(
+			'max-age=31536000; includeSubDomains'
+		);
+		const started = await fetch(`${https.app.url}/auth/login`, {
+			method: 'POST',
+			redirect: 'manual',
+			body: new URLSearchParams({ returnTo: '/' }),
+			headers: {
+				accept: 'text/html',
+				origin: 'https://marquee.test',
+				'content-type': 'application/x-www-form-urlencoded'
+			}
+		});
+		expect(started.status).toBe(303);
+		expect(started.headers.get('strict-transport-security')).toContain('max-age=31536000');
+		const cookie = started.headers.getSetCookie().find((line) => line.includes('marquee_login'));
+		expect(cookie).toMatch(/^__Host-marquee_login=/);
+		expect(cookie).toMatch(/; Secure/i);
+		expect(cookie).toMatch(/; HttpOnly/i);
+		expect(cookie).not.toMatch(/Domain=/i);
+	});
+});

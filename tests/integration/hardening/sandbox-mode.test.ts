@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startApp, type AppProcess } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { createTestDatabase, databaseEnv, type TestDatabase } from '../../helpers/database.ts';
 
 // The built-in sandbox as `npm run dev` uses it, here in the production build with
 // TMDB_SANDBOX=true and no TMDB credential at all.
@@ -11,8 +11,7 @@ let app: AppProcess;
 beforeAll(async () => {
 	database = await createTestDatabase({ sharedWithApp: true });
 	app = await startApp({
-		DATABASE_URL: database.url,
-		DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
+		...databaseEnv(database),
 		TMDB_SANDBOX: 'true'
 	});
 }, 60_000);

@@ -25,7 +25,7 @@ function filesUnder(dir: string): string[] {
 /** A dump of the database: pg_dump against a server, every table as JSON when embedded. */
 async function dumpDatabase(): Promise<string> {
 	if (!stack.database.embedded) {
-		return execFileSync('pg_dump', ['--data-only', stack.database.url], { encoding: 'utf8' });
+		return execFileSync('pg_dump', ['--data-only', stack.database.directUrl], { encoding: 'utf8' });
 	}
 	const tables = ['users', 'auth_sessions', 'rate_limits', 'schema_migrations'];
 	const parts = await Promise.all(

@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
+import { freePort, startApp } from '../../helpers/app-process.ts';
+import { createTestDatabase, databaseEnv } from '../../helpers/database.ts';
+import { startStallProxy } from '../../helpers/stall-proxy.ts';
 
 /** Starts the built server with `env` and returns how it ended within a few seconds. */
 function startBuiltServer(env: Record<string, string>) {
@@ -53,12 +56,11 @@ describe('the TMDB credential is checked at start', () => {
 	test('a key TMDB rejects is logged loudly, and the server still starts', async () => {
 		const { startSandboxServer } = await import('../../support/tmdb-sandbox/server.ts');
 		const { startApp } = await import('../../helpers/app-process.ts');
-		const { createTestDatabase } = await import('../../helpers/database.ts');
+		const { createTestDatabase, databaseEnv } = await import('../../helpers/database.ts');
 		const database = await createTestDatabase({ sharedWithApp: true });
 		const sandbox = await startSandboxServer({ port: 0, credentials: ['the-right-key'] });
 		const app = await startApp({
-			DATABASE_URL: database.url,
-			DATABASE_POOL_SIZE: database.embedded ? '1' : '5',
+			...databaseEnv(database),
 			TMDB_API_KEY: 'a-wrong-key',
 			TMDB_API_URL: sandbox.url,
 			TMDB_WEB_URL: sandbox.url
@@ -75,6 +77,55 @@ describe('the TMDB credential is checked at start', () => {
 		} finally {
 			await app.stop();
 			await sandbox.stop();
+			await database.drop();
+		}
+	}, 60_000);
+});
+
+describe('start-up waits for the database', () => {
+	test('an unreachable database: retries with backoff, logging each try, then exits 1 naming the host, never the password', async () => {
+		const port = await freePort();
+		const { status, output } = startBuiltServer({
+			...GOOD,
+			DATABASE_URL: `postgres://marquee:s3cret-w0rd@127.0.0.1:${port}/marquee`,
+			DATABASE_START_TIMEOUT_SECONDS: '2'
+		});
+		expect(status).toBe(1);
+		expect(output).toContain(`Marquee cannot start: the database at 127.0.0.1:${port}`);
+		expect(output).toContain('did not answer within 2 s');
+		const tries = output
+			.split('\n')
+			.filter((line) => line.includes('database_unreachable_at_start'));
+		expect(tries.length).toBeGreaterThanOrEqual(2);
+		expect(tries[0]).toContain(`"host":"127.0.0.1:${port}"`);
+		expect(output).not.toContain('s3cret-w0rd');
+		expect(output).not.toMatch(/\n\s+at /);
+	});
+
+	test('a database that comes up while the server waits: the server starts and is ready', async () => {
+		const database = await createTestDatabase({ sharedWithApp: true });
+		const proxy = await startStallProxy(database.url);
+		proxy.refuse();
+		const starting = startApp({
+			...databaseEnv(database),
+			DATABASE_URL: proxy.url,
+			TMDB_SANDBOX: 'true'
+		});
+		try {
+			while (proxy.refused < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+			proxy.resume();
+			const app = await starting;
+			try {
+				expect(app.output.some((line) => line.includes('database_unreachable_at_start'))).toBe(
+					true
+				);
+				expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+			} finally {
+				await app.stop();
+			}
+		} finally {
+			await starting.catch(() => undefined);
+			await proxy.close();
 			await database.drop();
 		}
 	}, 60_000);

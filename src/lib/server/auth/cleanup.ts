@@ -1,6 +1,10 @@
 /**
- * Deletes expired sessions in the background. Every instance schedules it, but a
- * PostgreSQL advisory lock lets only one run at a time; the others skip that round.
+ * Deletes expired sessions in the background. Every instance schedules it; one cleanup
+ * deletes at a time. Each batch is a transaction that first takes a transaction-scoped advisory
+ * lock: a transaction-mode pooler keeps a transaction on one server connection, and the lock ends
+ * with it, so none can stay held on a pooled connection (a session-level lock could: its unlock
+ * may reach another server connection). A round that finds the lock taken stops and leaves the
+ * work to the instance holding it.
  */
 import type { Sql } from '../db/client.ts';
 import { deleteExpiredSessionBatch, deleteRateLimitsBefore } from '../db/auth.ts';
@@ -18,7 +22,29 @@ const PAUSE_BETWEEN_BATCHES_MS = 10;
 /** Node's timers hold 32-bit milliseconds; a longer delay fires after 1 ms, so cap it (~24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type CleanupResult = { ran: boolean; deleted: number };
+export type CleanupResult = {
+	/** false when another instance was deleting, so this round did nothing. */
+	ran: boolean;
+	deleted: number;
+	/** true when another instance took over between two batches of this round. */
+	yielded: boolean;
+};
+
+/** Deletes one batch under the cleanup lock; null when another instance holds it. */
+async function deleteBatchUnderLock(sql: Sql, now: Date, batchSize: number) {
+	return sql.begin(async (tx) => {
+		// A transaction runs queries like the pool; postgres.js only types it without pool methods.
+		const sql = tx as unknown as Sql;
+		const [lock] = await sql<{ locked: boolean }[]>`
+			SELECT pg_try_advisory_xact_lock(${CLEANUP_LOCK_KEY}) AS locked`;
+		if (!lock?.locked) return null;
+		const count = await deleteExpiredSessionBatch(sql, now, batchSize);
+		// Rate-limit windows that have passed are dead weight too.
+		if (count < batchSize)
+			await deleteRateLimitsBefore(sql, new Date(now.getTime() - RATE_LIMIT_WINDOW_MS));
+		return count;
+	});
+}
 
 /** One cleanup round: deletes every session expired by `now`, in batches. */
 export async function deleteExpiredSessions(
@@ -26,27 +52,13 @@ export async function deleteExpiredSessions(
 	now: Date = new Date(),
 	batchSize = BATCH_SIZE
 ): Promise<CleanupResult> {
-	const connection = await sql.reserve();
-	try {
-		const [lock] = await connection`SELECT pg_try_advisory_lock(${CLEANUP_LOCK_KEY}) AS locked`;
-		if (!lock?.locked) return { ran: false, deleted: 0 };
-		try {
-			let deleted = 0;
-			for (;;) {
-				const count = await deleteExpiredSessionBatch(connection, now, batchSize);
-				deleted += count;
-				if (count < batchSize) {
-					// Rate-limit windows that have passed are dead weight too.
-					await deleteRateLimitsBefore(connection, new Date(now.getTime() - RATE_LIMIT_WINDOW_MS));
-					return { ran: true, deleted };
-				}
-				await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
-			}
-		} finally {
-			await connection`SELECT pg_advisory_unlock(${CLEANUP_LOCK_KEY})`;
-		}
-	} finally {
-		connection.release();
+	let deleted = 0;
+	for (let batch = 0; ; batch++) {
+		const count = await deleteBatchUnderLock(sql, now, batchSize);
+		if (count === null) return { ran: batch > 0, deleted, yielded: batch > 0 };
+		deleted += count;
+		if (count < batchSize) return { ran: true, deleted, yielded: false };
+		await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
 	}
 }
 
@@ -66,6 +78,7 @@ export function startSessionCleanup(
 					{
 						event: 'session_cleanup',
 						deleted: result.deleted,
+						yielded: result.yielded,
 						durationMs: Math.round(performance.now() - started)
 					},
 					'expired sessions deleted'

@@ -26,6 +26,18 @@ async function listMigrations(dir: string): Promise<MigrationFile[]> {
 		.sort((a, b) => a.version - b.version);
 }
 
+/** The newest version among the migration files (0 when there are none). */
+export async function latestMigrationVersion(dir = MIGRATIONS_DIR): Promise<number> {
+	return (await listMigrations(dir)).at(-1)?.version ?? 0;
+}
+
+/** The newest migration applied to the database (0 before the first). */
+export async function appliedMigrationVersion(sql: Sql): Promise<number> {
+	const [row] = await sql<{ version: number }[]>`
+		SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations`;
+	return row?.version ?? 0;
+}
+
 /** Applies pending migrations and returns the files it applied (empty when up to date). */
 export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]> {
 	const applied: string[] = [];

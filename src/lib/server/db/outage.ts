@@ -5,6 +5,8 @@
  */
 import type { Logger } from '../log.ts';
 import { statusPage } from '../status-page.ts';
+import { NO_ANSWER } from './client.ts';
+
 const OUTAGE_CODES = new Set([
 	'ECONNREFUSED',
 	'ECONNRESET',
@@ -16,6 +18,10 @@ const OUTAGE_CODES = new Set([
 	'CONNECTION_CLOSED',
 	'CONNECTION_ENDED',
 	'CONNECTION_DESTROYED',
+	// Our client-side bound: a connection that stayed silent (db/client.ts).
+	NO_ANSWER,
+	// too_many_connections: PostgreSQL or a pooler at its limit.
+	'53300',
 	// PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now, query_canceled (statement_timeout)
 	'57P01',
 	'57P02',
@@ -27,6 +33,8 @@ export function isDatabaseOutage(error: unknown): boolean {
 	if (typeof error !== 'object' || error === null) return false;
 	const code = (error as { code?: unknown }).code;
 	if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
+	// SQLSTATE class 08, connection exceptions: PgBouncer reports a lost or unreachable server so.
+	if (typeof code === 'string' && /^08[0-9A-Z]{3}$/.test(code)) return true;
 	const errors = (error as { errors?: unknown }).errors;
 	return Array.isArray(errors) && errors.some(isDatabaseOutage);
 }

@@ -1,0 +1,162 @@
+/**
+ * PgBouncer in transaction mode in front of the test PostgreSQL server: the stand-in for a
+ * managed host's pooled connection string. Each caller gets its own PgBouncer on a free loopback
+ * port, configured from tests/pgbouncer/pgbouncer.ini, which it can restart (the PostgreSQL
+ * server is shared; the pooler is ours).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort } from './app-process.ts';
+
+const BINARY = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((file) => existsSync(file));
+const TEMPLATE = path.resolve('tests/pgbouncer/pgbouncer.ini');
+
+/** Whether the machine has PgBouncer (CI installs it; `apt-get install pgbouncer`). */
+export const hasPgBouncer = BINARY !== undefined;
+
+export type PgBouncer = {
+	port: number;
+	/** `serverUrl` with its host and port replaced by PgBouncer's, for database `name`. */
+	urlFor(name: string): string;
+	/** Stops PgBouncer (dropping every client and server connection) and starts it again. */
+	restart(): Promise<void>;
+	stop(): Promise<void>;
+};
+
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+	for (let attempt = 0; attempt < 200; attempt++) {
+		if (await check()) return;
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+	throw new Error(`PgBouncer: ${what}`);
+}
+
+const accepts = (port: number) =>
+	new Promise<boolean>((resolve) => {
+		const socket = createConnection(port, '127.0.0.1');
+		socket.once('connect', () => (socket.destroy(), resolve(true)));
+		socket.once('error', () => resolve(false));
+	});
+
+const isRunning = (pid: number) => {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+};
+
+export async function startPgBouncer(
+	serverUrl: string,
+	options: { clientTls?: boolean } = {}
+): Promise<PgBouncer> {
+	if (!BINARY) throw new Error('PgBouncer is not installed (apt-get install pgbouncer)');
+	const server = new URL(serverUrl);
+	const user = decodeURIComponent(server.username) || 'postgres';
+	const port = await freePort();
+	// PgBouncer refuses to run as root: as root, run it as `postgres` from a folder it owns.
+	const asRoot = process.getuid?.() === 0;
+	const dir = mkdtempSync(path.join(tmpdir(), 'marquee-pgbouncer-'));
+	chmodSync(dir, 0o755);
+	const ini = path.join(dir, 'pgbouncer.ini');
+	writeFileSync(
+		ini,
+		readFileSync(TEMPLATE, 'utf8')
+			.replaceAll('@SERVER_HOST@', server.hostname)
+			.replaceAll('@SERVER_PORT@', server.port || '5432')
+			.replaceAll('@SERVER_USER@', user)
+			.replaceAll('@LISTEN_PORT@', String(port))
+			.replaceAll('@DIR@', dir)
+	);
+	writeFileSync(path.join(dir, 'userlist.txt'), `"${user}" ""\n`);
+	const owned = [dir, ini, path.join(dir, 'userlist.txt')];
+	if (options.clientTls) {
+		// Clients must speak TLS, as managed hosts require (sslmode=require); a throwaway certificate.
+		const key = path.join(dir, 'server.key');
+		const cert = path.join(dir, 'server.crt');
+		execFileSync(
+			'openssl',
+			[
+				'req',
+				'-x509',
+				'-newkey',
+				'rsa:2048',
+				'-nodes',
+				'-days',
+				'1',
+				'-subj',
+				'/CN=127.0.0.1',
+				'-keyout',
+				key,
+				'-out',
+				cert
+			],
+			{ stdio: 'ignore' }
+		);
+		chmodSync(key, 0o600);
+		writeFileSync(
+			ini,
+			`${readFileSync(ini, 'utf8')}client_tls_sslmode = require\nclient_tls_key_file = ${key}\nclient_tls_cert_file = ${cert}\n`
+		);
+		owned.push(key, cert);
+	}
+	if (asRoot) {
+		const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+		const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+		for (const file of owned) chownSync(file, uid, gid);
+	}
+	const pidFile = path.join(dir, 'pgbouncer.pid');
+	let pid: number | undefined;
+
+	const start = async () => {
+		const command = asRoot
+			? spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', `exec ${BINARY} -d ${ini}`])
+			: spawnSync(BINARY, ['-d', ini]);
+		if (command.status !== 0) {
+			throw new Error(`PgBouncer did not start: ${command.stderr.toString()}${logTail()}`);
+		}
+		await waitFor(async () => existsSync(pidFile), `no pid file${logTail()}`);
+		pid = Number(readFileSync(pidFile, 'utf8').trim());
+		await waitFor(() => accepts(port), `not listening on ${port}${logTail()}`);
+	};
+	const stop = async () => {
+		if (pid === undefined) return;
+		const running = pid;
+		pid = undefined;
+		// SIGTERM: immediate shutdown, every connection dropped, like a pooler crash or redeploy.
+		if (isRunning(running)) process.kill(running, 'SIGTERM');
+		await waitFor(async () => !isRunning(running), `pid ${running} did not exit`);
+	};
+	const logTail = () => {
+		const log = path.join(dir, 'pgbouncer.log');
+		return existsSync(log)
+			? `\n${readFileSync(log, 'utf8').split('\n').slice(-10).join('\n')}`
+			: '';
+	};
+
+	await start();
+	return {
+		port,
+		urlFor(name) {
+			const url = new URL(serverUrl);
+			url.hostname = '127.0.0.1';
+			url.port = String(port);
+			url.pathname = `/${name}`;
+			if (options.clientTls) url.searchParams.set('sslmode', 'require');
+			return url.toString();
+		},
+		async restart() {
+			await stop();
+			await start();
+		},
+		async stop() {
+			await stop();
+			rmSync(dir, { recursive: true, force: true });
+		}
+	};
+}
