@@ -32,7 +32,8 @@ import {
 	seedSessions,
 	seedUsers,
 	vacuumAnalyze,
-	type BenchDatabase
+	type BenchDatabase,
+	type SessionSeed
 } from './database.ts';
 import { combineRounds, measureLoad, round, type LoadOptions } from './load.ts';
 import {
@@ -102,6 +103,23 @@ const slidingRows = Math.min(200_000, Math.floor(settings.largeRows / 5));
 /** The last sessions due to slide are kept for the round-trip count. */
 const slidingReserved = ROUND_TRIP_WARMUP + ROUND_TRIP_REQUESTS;
 
+/** Everything the run creates, stopped and dropped at the end whatever happens. */
+const resources = {
+	databases: [] as BenchDatabase[],
+	servers: [] as AppServer[],
+	counter: undefined as WireCounter | undefined,
+	pooledCounter: undefined as WireCounter | undefined,
+	pgbouncer: undefined as PgBouncer | undefined
+};
+/** The key the servers seal TMDB session ids with; the seeded rows are sealed with it too. */
+const key = randomBytes(32);
+const profileDir = path.resolve('bench/.tmp/profiles');
+/** The first free port at the start; every server takes the next free one from there. */
+let firstPort = 4300;
+/** The cases measured so far; a case measured in several rounds keeps each round. */
+const cases: Partial<Record<CaseName, CaseResult>> = {};
+const seedingMs: Record<string, number> = {};
+
 function log(message: string): void {
 	console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
@@ -143,28 +161,74 @@ function randomIn(count: number): number {
 }
 
 async function main(): Promise<void> {
+	requireLocalDatabase();
+	const startedAt = new Date();
+	const loadAtStart = loadAverage();
+	const watchdog = cleanUpOnSignalOrTimeout();
+	try {
+		const databases = await createDatabases();
+		const seed = await seedSessionsToValidate(databases);
+		const { small, large } = await startServers(databases);
+		const tokens = sessionTokens(seed.validLargeRows);
+		await checkEachKindOfCookie(small, large, tokens);
+		await warmUpServers(small, large, tokens);
+
+		await measureAnonymousAndValidInRounds(small, large, tokens);
+		const slidingTokensUsed = await measureSlidingWindow(large, tokens);
+		await measureInvalidCookies(small, tokens);
+		const smallPeakRssMb = await stopServer(small.server);
+		const pgbouncer = await startPooler();
+		await measureThroughPoolerInRounds(small.database, pgbouncer, tokens);
+		const cleanup = await measureCleanupUnderLoad(large, tokens, seed);
+		const peakRssMb = Math.max(smallPeakRssMb, await stopServer(large.server));
+		const heapVariants = await measureStartFlagsSideBySide(large.database, tokens);
+		const roundTrips = await countRoundTripsPerCase(large.database, tokens);
+		roundTrips.pooledValid = await countExchangesThroughPooler(small.database, pgbouncer, tokens);
+
+		const results = await collectResults({
+			startedAt,
+			loadAtStart,
+			database: large.database,
+			slidingTokensUsed,
+			cleanup,
+			roundTrips,
+			peakRssMb,
+			heapVariants
+		});
+		await writeResults(results);
+		logTargets(results.targets);
+	} finally {
+		clearTimeout(watchdog);
+		await cleanUp();
+		log('databases dropped, servers stopped');
+	}
+}
+
+function requireLocalDatabase(): void {
 	const databaseHost = new URL(settings.databaseUrl).hostname;
 	if (!isLoopbackHost(databaseHost)) {
 		throw new Error(`BENCH_DATABASE_URL must point at this machine (got ${databaseHost})`);
 	}
-	const startedAt = new Date();
-	const loadAtStart = os.loadavg().map((value) => round(value, 2));
-	const databases: BenchDatabase[] = [];
-	const servers: AppServer[] = [];
-	let counter: WireCounter | undefined;
-	let pooledCounter: WireCounter | undefined;
-	let pgbouncer: PgBouncer | undefined;
-	const cleanUp = async () => {
-		for (const server of servers.splice(0)) await server.stop().catch(() => undefined);
-		await counter?.close().catch(() => undefined);
-		await pooledCounter?.close().catch(() => undefined);
-		await pgbouncer?.stop().catch(() => undefined);
-		for (const database of databases.splice(0)) {
-			await database
-				.drop()
-				.catch((error: unknown) => log(`could not drop ${database.name}: ${error}`));
-		}
-	};
+}
+
+function loadAverage(): number[] {
+	return os.loadavg().map((value) => round(value, 2));
+}
+
+async function cleanUp(): Promise<void> {
+	for (const server of resources.servers.splice(0)) await server.stop().catch(() => undefined);
+	await resources.counter?.close().catch(() => undefined);
+	await resources.pooledCounter?.close().catch(() => undefined);
+	await resources.pgbouncer?.stop().catch(() => undefined);
+	for (const database of resources.databases.splice(0)) {
+		await database
+			.drop()
+			.catch((error: unknown) => log(`could not drop ${database.name}: ${error}`));
+	}
+}
+
+/** Ctrl-C, SIGTERM or a run past the watchdog's limit: stop the servers, drop the databases. */
+function cleanUpOnSignalOrTimeout(): NodeJS.Timeout {
 	const stopOnSignal = (signal: NodeJS.Signals) => {
 		log(`${signal}: stopping`);
 		void cleanUp().finally(() => process.exit(130));
@@ -175,375 +239,441 @@ async function main(): Promise<void> {
 		void cleanUp().finally(() => process.exit(1));
 	}, WATCHDOG_MS);
 	watchdog.unref();
-	const stopServer = async (server: AppServer) => {
-		servers.splice(servers.indexOf(server), 1);
-		await server.stop();
+	return watchdog;
+}
+
+/**
+ * Two databases, each behind its own server: 10k and 1M sessions. Their cases alternate, so the
+ * size comparison is not skewed by whatever else the machine does meanwhile.
+ */
+async function createDatabases(): Promise<Sizes<BenchDatabase>> {
+	const small = await createBenchDatabase(settings.databaseUrl);
+	resources.databases.push(small);
+	const large = await createBenchDatabase(settings.databaseUrl);
+	resources.databases.push(large);
+	log(`databases ${small.name} (10k sessions) and ${large.name} (1M sessions) created`);
+	return { small, large };
+}
+
+type Sizes<T> = { small: T; large: T };
+/** One database and the app server in front of it. */
+type Deployment = { database: BenchDatabase; server: AppServer };
+
+type Seed = {
+	now: Date;
+	/** The fields of a session in the middle of its window; each kind of row changes some. */
+	live: Omit<SessionSeed, 'kind' | 'from' | 'to'>;
+	validLargeRows: number;
+};
+
+/** Valid sessions in both databases, and in the large one those due to slide. */
+async function seedSessionsToValidate({ small, large }: Sizes<BenchDatabase>): Promise<Seed> {
+	const sealed = encryptSecret('bench-tmdb-session-id', [key]);
+	const now = new Date();
+	const live = {
+		createdAt: now,
+		lastSeenAt: now,
+		expiresAt: new Date(now.getTime() + 30 * DAY_MS),
+		sealedTmdbSessionId: sealed
 	};
+	const validLargeRows = settings.largeRows - slidingRows;
+	await seedUsers(small.sql);
+	await seedUsers(large.sql);
+	seedingMs.validSmall = await seedSessions(small.sql, {
+		...live,
+		kind: 'v',
+		from: 1,
+		to: settings.smallRows
+	});
+	seedingMs.validLarge = await seedSessions(large.sql, {
+		...live,
+		kind: 'v',
+		from: 1,
+		to: validLargeRows
+	});
+	seedingMs.sliding = await seedSessions(large.sql, {
+		...live,
+		kind: 's',
+		from: 1,
+		to: slidingRows,
+		// Less than half of the 30-day window left: the first request with each slides it.
+		expiresAt: new Date(now.getTime() + 10 * DAY_MS)
+	});
+	await vacuumAnalyze(small.sql);
+	await vacuumAnalyze(large.sql);
+	log(`seeded in ${JSON.stringify(seedingMs)} ms`);
+	return { now, live, validLargeRows };
+}
 
-	try {
-		// Two databases, each behind its own server: 10k and 1M sessions. Their cases alternate,
-		// so the size comparison is not skewed by whatever else the machine does meanwhile.
-		const small = await createBenchDatabase(settings.databaseUrl);
-		databases.push(small);
-		const large = await createBenchDatabase(settings.databaseUrl);
-		databases.push(large);
-		log(`databases ${small.name} (10k sessions) and ${large.name} (1M sessions) created`);
-		const key = randomBytes(32);
-		const sealed = encryptSecret('bench-tmdb-session-id', [key]);
-		const seedingMs: Record<string, number> = {};
-		const now = new Date();
-		const live = {
-			createdAt: now,
-			lastSeenAt: now,
-			expiresAt: new Date(now.getTime() + 30 * DAY_MS),
-			sealedTmdbSessionId: sealed
-		};
-		const validLarge = settings.largeRows - slidingRows;
-		await seedUsers(small.sql);
-		await seedUsers(large.sql);
-		seedingMs.validSmall = await seedSessions(small.sql, {
-			...live,
-			kind: 'v',
-			from: 1,
-			to: settings.smallRows
-		});
-		seedingMs.validLarge = await seedSessions(large.sql, {
-			...live,
-			kind: 'v',
-			from: 1,
-			to: validLarge
-		});
-		seedingMs.sliding = await seedSessions(large.sql, {
-			...live,
-			kind: 's',
-			from: 1,
-			to: slidingRows,
-			// Less than half of the 30-day window left: the first request with each slides it.
-			expiresAt: new Date(now.getTime() + 10 * DAY_MS)
-		});
-		await vacuumAnalyze(small.sql);
-		await vacuumAnalyze(large.sql);
-		log(`seeded in ${JSON.stringify(seedingMs)} ms`);
+async function startServers(databases: Sizes<BenchDatabase>): Promise<Sizes<Deployment>> {
+	firstPort = await freePort(4300, 4399);
+	if (settings.cpuProfile) mkdirSync(profileDir, { recursive: true });
+	const small = { database: databases.small, server: await startServer(databases.small) };
+	const large = { database: databases.large, server: await startServer(databases.large) };
+	return { small, large };
+}
 
-		const port = await freePort(4300, 4399);
-		const profileDir = path.resolve('bench/.tmp/profiles');
-		if (settings.cpuProfile) mkdirSync(profileDir, { recursive: true });
-		const start = async (
-			database: BenchDatabase,
-			nodeOptions: string[] = [],
-			url?: string,
-			pooler?: 'transaction'
-		) => {
-			const server = await startAppServer({
-				port: await freePort(port, 4399),
-				databaseUrl: url ?? database.url,
-				pooler,
-				encryptionKey: key.toString('base64'),
-				poolSize: settings.poolSize,
-				cpuProfileDir: settings.cpuProfile ? profileDir : undefined,
-				nodeOptions
-			});
-			servers.push(server);
-			log(`server pid ${server.pid} on ${server.origin} (${database.name})`);
-			return server;
-		};
-		const smallServer = await start(small);
-		const largeServer = await start(large);
+async function startServer(
+	database: BenchDatabase,
+	nodeOptions: string[] = [],
+	url?: string,
+	pooler?: 'transaction'
+): Promise<AppServer> {
+	const server = await startAppServer({
+		port: await freePort(firstPort, 4399),
+		databaseUrl: url ?? database.url,
+		pooler,
+		encryptionKey: key.toString('base64'),
+		poolSize: settings.poolSize,
+		cpuProfileDir: settings.cpuProfile ? profileDir : undefined,
+		nodeOptions
+	});
+	resources.servers.push(server);
+	log(`server pid ${server.pid} on ${server.origin} (${database.name})`);
+	return server;
+}
 
-		const invalidTokens = Array.from({ length: 10_000 }, () =>
-			randomBytes(32).toString('base64url')
+/** Stops the server and returns its peak RSS (VmHWM) in MB. */
+async function stopServer(server: AppServer): Promise<number> {
+	const peakRssMb = round(server.peakRss() / 1024 / 1024, 1);
+	resources.servers.splice(resources.servers.indexOf(server), 1);
+	await server.stop();
+	return peakRssMb;
+}
+
+/** The session cookie of each case's next request. */
+function sessionTokens(validLargeRows: number) {
+	const invalidTokens = Array.from({ length: 10_000 }, () => randomBytes(32).toString('base64url'));
+	let invalidNext = 0;
+	let slidingNext = 1;
+	return {
+		anonymous: () => null,
+		valid: () => seededToken('v', randomIn(settings.smallRows)),
+		validLarge: () => seededToken('v', randomIn(validLargeRows)),
+		sliding: () => seededToken('s', slidingNext++),
+		invalid: () => invalidTokens[invalidNext++ % invalidTokens.length]!,
+		malformed: () => 'not-a-session-token',
+		slidingTokensUsed: () => slidingNext - 1,
+		/** From now on, hand out the sliding sessions kept for the round-trip count. */
+		useReservedSliding: () => {
+			slidingNext = slidingRows - slidingReserved + 1;
+		}
+	};
+}
+type SessionTokens = ReturnType<typeof sessionTokens>;
+
+async function checkEachKindOfCookie(
+	small: Deployment,
+	large: Deployment,
+	tokens: SessionTokens
+): Promise<void> {
+	await checkCase(small.server, null, { signedIn: false, clearsCookie: false });
+	await checkCase(small.server, tokens.valid(), { signedIn: true, clearsCookie: false });
+	await checkCase(small.server, tokens.invalid(), { signedIn: false, clearsCookie: true });
+	await checkCase(small.server, tokens.malformed(), { signedIn: false, clearsCookie: true });
+	await checkCase(large.server, tokens.validLarge(), { signedIn: true, clearsCookie: false });
+}
+
+/** Warms both servers up (JIT, pools, prepared statements) on both paths before any case. */
+async function warmUpServers(
+	small: Deployment,
+	large: Deployment,
+	tokens: SessionTokens
+): Promise<void> {
+	await warmUp(small.server, everyOtherSignedIn(tokens.valid));
+	await warmUp(large.server, everyOtherSignedIn(tokens.validLarge));
+}
+
+/** Load without measuring, so JIT, pools and prepared statements are warm when a case starts. */
+async function warmUp(server: AppServer, nextToken: () => string | null): Promise<void> {
+	await measureLoad(server, {
+		connections: settings.connections,
+		warmupSeconds: 0,
+		seconds: SERVER_WARMUP_SECONDS,
+		nextToken
+	});
+}
+
+/** Signed in and anonymous requests in turn, so both paths warm up. */
+function everyOtherSignedIn(valid: () => string): () => string | null {
+	let requests = 0;
+	return () => (requests++ % 2 === 0 ? valid() : null);
+}
+
+/** Measures one case (or one round of it) into `cases`; any non-2xx answer fails the run. */
+async function measure(
+	name: CaseName,
+	label: string,
+	{ database, server }: Deployment,
+	nextToken: () => string | null,
+	extra: Partial<LoadOptions> = {}
+): Promise<void> {
+	const sessionRows = await countSessions(database.sql);
+	const result = await measureLoad(server, {
+		connections: settings.connections,
+		warmupSeconds: settings.warmupSeconds,
+		seconds: settings.seconds,
+		nextToken,
+		...extra
+	});
+	if (result.non2xx > 0 || result.errors > 0) {
+		throw new Error(`${label}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+	}
+	log(
+		`${label} (${sessionRows} sessions): ${result.requestsPerSecond} req/s, ` +
+			`p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+			`server RSS up to ${result.serverRssMaxMb} MB`
+	);
+	const rounds = [...(cases[name]?.rounds ?? []), result];
+	cases[name] = { label, sessionRows, ...combineRounds(rounds), rounds };
+}
+
+/**
+ * The headline comparison, in alternating rounds: a neighbour's burst of CPU use then lands on
+ * every case, not on one.
+ */
+async function measureAnonymousAndValidInRounds(
+	small: Deployment,
+	large: Deployment,
+	tokens: SessionTokens
+): Promise<void> {
+	for (let i = 0; i < settings.rounds; i++) {
+		await measure('anonymous', '1. anonymous', small, tokens.anonymous);
+		await measure('valid', '2. valid session', small, tokens.valid);
+		await measure('validLarge', '2. valid session, 1M rows', large, tokens.validLarge);
+	}
+}
+
+/** Returns how many sessions due to slide the case used (each slides once). */
+async function measureSlidingWindow(large: Deployment, tokens: SessionTokens): Promise<number> {
+	await measure('sliding', '3. sliding window moves (write)', large, tokens.sliding);
+	const slidingTokensUsed = tokens.slidingTokensUsed();
+	if (slidingTokensUsed > slidingRows - slidingReserved) {
+		throw new Error(
+			`the sliding case used ${slidingTokensUsed} sessions, more than the ${slidingRows - slidingReserved} due to slide`
 		);
-		let invalidNext = 0;
-		let slidingNext = 1;
-		const slidingToken = () => seededToken('s', slidingNext++);
-		const tokenOf = {
-			anonymous: () => null,
-			valid: () => seededToken('v', randomIn(settings.smallRows)),
-			validLarge: () => seededToken('v', randomIn(validLarge)),
-			sliding: slidingToken,
-			invalid: () => invalidTokens[invalidNext++ % invalidTokens.length]!,
-			malformed: () => 'not-a-session-token'
-		};
+	}
+	return slidingTokensUsed;
+}
 
-		await checkCase(smallServer, null, { signedIn: false, clearsCookie: false });
-		await checkCase(smallServer, tokenOf.valid(), { signedIn: true, clearsCookie: false });
-		await checkCase(smallServer, tokenOf.invalid(), { signedIn: false, clearsCookie: true });
-		await checkCase(smallServer, tokenOf.malformed(), { signedIn: false, clearsCookie: true });
-		await checkCase(largeServer, tokenOf.validLarge(), { signedIn: true, clearsCookie: false });
+async function measureInvalidCookies(small: Deployment, tokens: SessionTokens): Promise<void> {
+	await measure('invalid', '4. invalid cookie (well-formed, unknown)', small, tokens.invalid);
+	await measure('malformed', '4b. malformed cookie', small, tokens.malformed);
+}
 
-		const cases: Partial<Record<CaseName, CaseResult>> = {};
-		const measure = async (
-			name: CaseName,
-			label: string,
-			server: AppServer,
-			database: BenchDatabase,
-			nextToken: () => string | null,
-			extra: Partial<LoadOptions> = {}
-		) => {
-			const sessionRows = await countSessions(database.sql);
-			const result = await measureLoad(server, {
-				connections: settings.connections,
-				warmupSeconds: settings.warmupSeconds,
-				seconds: settings.seconds,
-				nextToken,
-				...extra
-			});
-			if (result.non2xx > 0 || result.errors > 0) {
-				throw new Error(`${label}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-			}
-			log(
-				`${label} (${sessionRows} sessions): ${result.requestsPerSecond} req/s, ` +
-					`p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
-					`server RSS up to ${result.serverRssMaxMb} MB`
-			);
-			const rounds = [...(cases[name]?.rounds ?? []), result];
-			cases[name] = { label, sessionRows, ...combineRounds(rounds), rounds };
-			return result;
-		};
+/** PgBouncer in transaction mode (PgBouncer's defaults), as on a managed host's pooled URL. */
+async function startPooler(): Promise<PgBouncer> {
+	const pgbouncer = await startPgBouncer(settings.databaseUrl);
+	resources.pgbouncer = pgbouncer;
+	return pgbouncer;
+}
 
-		// Warm both servers up (JIT, pools, prepared statements) on both paths before any case.
-		for (const [server, valid] of [
-			[smallServer, tokenOf.valid],
-			[largeServer, tokenOf.validLarge]
-		] as const) {
-			let requests = 0;
-			await measureLoad(server, {
-				connections: settings.connections,
-				warmupSeconds: 0,
-				seconds: SERVER_WARMUP_SECONDS,
-				nextToken: () => (requests++ % 2 === 0 ? valid() : null)
-			});
-		}
+/** Anonymous and valid through PgBouncer, in alternating rounds on the same server. */
+async function measureThroughPoolerInRounds(
+	small: BenchDatabase,
+	pgbouncer: PgBouncer,
+	tokens: SessionTokens
+): Promise<void> {
+	const server = await startServer(small, [], pgbouncer.urlFor(small.name), 'transaction');
+	const pooled = { database: small, server };
+	await checkCase(server, tokens.valid(), { signedIn: true, clearsCookie: false });
+	await warmUp(server, everyOtherSignedIn(tokens.valid));
+	for (let i = 0; i < settings.rounds; i++) {
+		await measure('pooledAnonymous', '5. anonymous, through PgBouncer', pooled, tokens.anonymous);
+		await measure('pooledValid', '5. valid session, through PgBouncer', pooled, tokens.valid);
+	}
+	await stopServer(server);
+}
 
-		// The headline comparison, in alternating rounds: a neighbour's burst of CPU use then
-		// lands on every case, not on one.
-		for (let i = 0; i < settings.rounds; i++) {
-			await measure('anonymous', '1. anonymous', smallServer, small, tokenOf.anonymous);
-			await measure('valid', '2. valid session', smallServer, small, tokenOf.valid);
-			await measure(
-				'validLarge',
-				'2. valid session, 1M rows',
-				largeServer,
-				large,
-				tokenOf.validLarge
-			);
-		}
-		await measure('sliding', '3. sliding window moves (write)', largeServer, large, slidingToken);
-		const slidingTokensUsed = slidingNext - 1;
-		if (slidingTokensUsed > slidingRows - slidingReserved) {
-			throw new Error(
-				`the sliding case used ${slidingTokensUsed} sessions, more than the ${slidingRows - slidingReserved} due to slide`
-			);
-		}
-		await measure(
-			'invalid',
-			'4. invalid cookie (well-formed, unknown)',
-			smallServer,
-			small,
-			tokenOf.invalid
-		);
-		await measure('malformed', '4b. malformed cookie', smallServer, small, tokenOf.malformed);
-		const smallPeakRssMb = round(smallServer.peakRss() / 1024 / 1024, 1);
-		await stopServer(smallServer);
-
-		// Through PgBouncer in transaction mode (PgBouncer's defaults), as on a managed host's
-		// pooled URL: anonymous and valid in alternating rounds on the same server.
-		pgbouncer = await startPgBouncer(settings.databaseUrl);
-		const pooledServer = await start(small, [], pgbouncer.urlFor(small.name), 'transaction');
-		await checkCase(pooledServer, tokenOf.valid(), { signedIn: true, clearsCookie: false });
-		let pooledWarmup = 0;
-		await measureLoad(pooledServer, {
-			connections: settings.connections,
-			warmupSeconds: 0,
-			seconds: SERVER_WARMUP_SECONDS,
-			nextToken: () => (pooledWarmup++ % 2 === 0 ? tokenOf.valid() : null)
-		});
-		for (let i = 0; i < settings.rounds; i++) {
-			await measure(
-				'pooledAnonymous',
-				'5. anonymous, through PgBouncer',
-				pooledServer,
-				small,
-				tokenOf.anonymous
-			);
-			await measure(
-				'pooledValid',
-				'5. valid session, through PgBouncer',
-				pooledServer,
-				small,
-				tokenOf.valid
-			);
-		}
-		await stopServer(pooledServer);
-
-		// 1M expired sessions on top of the large database, then cleanup under authenticated load.
-		seedingMs.expired = await seedSessions(large.sql, {
-			...live,
-			kind: 'x',
-			from: 1,
-			to: settings.largeRows,
-			createdAt: new Date(now.getTime() - 40 * DAY_MS),
-			lastSeenAt: new Date(now.getTime() - 31 * DAY_MS),
-			expiresAt: new Date(now.getTime() - DAY_MS)
-		});
-		await vacuumAnalyze(large.sql);
-		await measure(
-			'cleanupBaseline',
-			'2. valid session, before cleanup',
-			largeServer,
-			large,
-			tokenOf.validLarge
-		);
-		const outcome: { cleanup?: NonNullable<BenchResults['cleanup']>; error?: unknown } = {};
-		await measure(
-			'duringCleanup',
-			'2. valid session, during cleanup',
-			largeServer,
-			large,
-			tokenOf.validLarge,
-			{
-				seconds: CLEANUP_MAX_SECONDS,
-				// The benchmark's own pool runs it, as another instance's cleanup job would.
-				during: async () => {
-					const started = performance.now();
-					try {
-						const result = await deleteExpiredSessions(large.sql, new Date());
-						const durationMs = Math.round(performance.now() - started);
-						outcome.cleanup = { deleted: result.deleted, durationMs };
-						log(`cleanup deleted ${result.deleted} sessions in ${durationMs} ms`);
-					} catch (error) {
-						outcome.error = error;
-					}
-				}
-			}
-		);
-		if (outcome.error) throw outcome.error;
-		const cleanup = outcome.cleanup;
-		if (!cleanup) throw new Error(`cleanup did not finish within ${CLEANUP_MAX_SECONDS} s`);
-		const peakRssMb = Math.max(smallPeakRssMb, round(largeServer.peakRss() / 1024 / 1024, 1));
-		await stopServer(largeServer);
-
-		// Start flags side by side: one server per variant, each warmed up, in alternating rounds.
-		const variantServers: AppServer[] = [];
-		for (const flags of settings.heapVariants) {
-			const server = await start(large, flags.split(' ').filter(Boolean));
-			variantServers.push(server);
-			await measureLoad(server, {
-				connections: settings.connections,
-				warmupSeconds: 0,
-				seconds: SERVER_WARMUP_SECONDS,
-				nextToken: tokenOf.validLarge
-			});
-		}
-		for (let i = 0; i < settings.rounds; i++) {
-			for (const [index, server] of variantServers.entries()) {
-				const flags = settings.heapVariants[index] || '(no flags)';
-				await measure(
-					`heap${index}`,
-					`2. valid session, ${flags}`,
-					server,
-					large,
-					tokenOf.validLarge
-				);
+/** 1M expired sessions on top of the large database, then cleanup under authenticated load. */
+async function measureCleanupUnderLoad(
+	large: Deployment,
+	tokens: SessionTokens,
+	{ now, live }: Seed
+): Promise<NonNullable<BenchResults['cleanup']>> {
+	seedingMs.expired = await seedSessions(large.database.sql, {
+		...live,
+		kind: 'x',
+		from: 1,
+		to: settings.largeRows,
+		createdAt: new Date(now.getTime() - 40 * DAY_MS),
+		lastSeenAt: new Date(now.getTime() - 31 * DAY_MS),
+		expiresAt: new Date(now.getTime() - DAY_MS)
+	});
+	await vacuumAnalyze(large.database.sql);
+	await measure('cleanupBaseline', '2. valid session, before cleanup', large, tokens.validLarge);
+	const outcome: { cleanup?: NonNullable<BenchResults['cleanup']>; error?: unknown } = {};
+	await measure('duringCleanup', '2. valid session, during cleanup', large, tokens.validLarge, {
+		seconds: CLEANUP_MAX_SECONDS,
+		// The benchmark's own pool runs it, as another instance's cleanup job would.
+		during: async () => {
+			const started = performance.now();
+			try {
+				const result = await deleteExpiredSessions(large.database.sql, new Date());
+				const durationMs = Math.round(performance.now() - started);
+				outcome.cleanup = { deleted: result.deleted, durationMs };
+				log(`cleanup deleted ${result.deleted} sessions in ${durationMs} ms`);
+			} catch (error) {
+				outcome.error = error;
 			}
 		}
-		const heapVariants = variantServers.map((server, index) => ({
-			nodeOptions: settings.heapVariants[index]!,
-			requestsPerSecond: cases[`heap${index}`]!.requestsPerSecond,
-			peakRssMb: round(server.peakRss() / 1024 / 1024, 1)
-		}));
-		for (const server of variantServers) await stopServer(server);
+	});
+	if (outcome.error) throw outcome.error;
+	if (!outcome.cleanup) throw new Error(`cleanup did not finish within ${CLEANUP_MAX_SECONDS} s`);
+	return outcome.cleanup;
+}
 
-		// Round trips, with a server whose database connections pass the counting proxy.
-		counter = await startWireCounter(large.url);
-		const counted = await start(large, [], counter.url);
-		slidingNext = slidingRows - slidingReserved + 1;
-		const roundTrips: BenchResults['roundTrips'] = {};
-		const roundTripTokens = { ...tokenOf, valid: tokenOf.validLarge };
-		for (const name of ['anonymous', 'valid', 'sliding', 'invalid', 'malformed'] as const) {
-			roundTrips[name] = await countRoundTrips(counted, counter, roundTripTokens[name], {
-				warmup: ROUND_TRIP_WARMUP,
-				requests: ROUND_TRIP_REQUESTS
-			});
-			log(`round trips, ${name}: ${JSON.stringify(roundTrips[name].statementsPerRequest)}`);
+/** Start flags side by side: one server per variant, each warmed up, in alternating rounds. */
+async function measureStartFlagsSideBySide(
+	large: BenchDatabase,
+	tokens: SessionTokens
+): Promise<BenchResults['memory']['heapVariants']> {
+	const servers: AppServer[] = [];
+	for (const flags of settings.heapVariants) {
+		const server = await startServer(large, flags.split(' ').filter(Boolean));
+		servers.push(server);
+		await warmUp(server, tokens.validLarge);
+	}
+	for (let i = 0; i < settings.rounds; i++) {
+		for (const [index, server] of servers.entries()) {
+			const flags = settings.heapVariants[index] || '(no flags)';
+			await measure(
+				`heap${index}`,
+				`2. valid session, ${flags}`,
+				{ database: large, server },
+				tokens.validLarge
+			);
 		}
-		await stopServer(counted);
-		pooledCounter = await startWireCounter(pgbouncer.urlFor(small.name));
-		const pooledCounted = await start(small, [], pooledCounter.url, 'transaction');
-		roundTrips.pooledValid = await countRoundTrips(pooledCounted, pooledCounter, tokenOf.valid, {
+	}
+	const heapVariants = servers.map((server, index) => ({
+		nodeOptions: settings.heapVariants[index]!,
+		requestsPerSecond: cases[`heap${index}`]!.requestsPerSecond,
+		peakRssMb: round(server.peakRss() / 1024 / 1024, 1)
+	}));
+	for (const server of servers) await stopServer(server);
+	return heapVariants;
+}
+
+/** Round trips, with a server whose database connections pass the counting proxy. */
+async function countRoundTripsPerCase(
+	large: BenchDatabase,
+	tokens: SessionTokens
+): Promise<BenchResults['roundTrips']> {
+	const counter = await startWireCounter(large.url);
+	resources.counter = counter;
+	const counted = await startServer(large, [], counter.url);
+	tokens.useReservedSliding();
+	const roundTrips: BenchResults['roundTrips'] = {};
+	const roundTripTokens = { ...tokens, valid: tokens.validLarge };
+	for (const name of ['anonymous', 'valid', 'sliding', 'invalid', 'malformed'] as const) {
+		roundTrips[name] = await countRoundTrips(counted, counter, roundTripTokens[name], {
 			warmup: ROUND_TRIP_WARMUP,
 			requests: ROUND_TRIP_REQUESTS
 		});
-		log(
-			`exchanges, valid through PgBouncer: ${roundTrips.pooledValid.exchangesPerRequest} ` +
-				`(${JSON.stringify(roundTrips.pooledValid.statementsPerRequest)})`
-		);
-		await stopServer(pooledCounted);
+		log(`round trips, ${name}: ${JSON.stringify(roundTrips[name].statementsPerRequest)}`);
+	}
+	await stopServer(counted);
+	return roundTrips;
+}
 
-		const results: BenchResults = {
-			name: settings.name,
-			startedAt: startedAt.toISOString(),
-			durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-			machine: {
-				cpus: os.cpus().length,
-				cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-				memoryMb: Math.round(os.totalmem() / 1024 / 1024),
-				node: process.version,
-				postgres: await postgresVersion(large.sql),
-				platform: `${os.platform()} ${os.release()}`,
-				loadAverageAtStart: loadAtStart,
-				loadAverageAtEnd: os.loadavg().map((value) => round(value, 2))
-			},
-			settings: {
-				connections: settings.connections,
-				warmupSeconds: settings.warmupSeconds,
-				seconds: settings.seconds,
-				rounds: settings.rounds,
-				databasePoolSize: settings.poolSize,
-				users: 1_000,
-				smallRows: settings.smallRows,
-				largeRows: settings.largeRows,
-				slidingRows,
-				cpuProfile: settings.cpuProfile
-			},
-			seedingMs: Object.fromEntries(
-				Object.entries(seedingMs).map(([name, ms]) => [name, Math.round(ms)])
-			),
-			cases,
-			slidingTokensUsed,
-			cleanup,
-			roundTrips,
-			memory: {
-				peakRssMb,
-				heapVariants,
-				maxSampledRssMb: Math.max(
-					...Object.entries(cases)
-						.filter(([name]) => !name.startsWith('heap'))
-						.map(([, result]) => result?.serverRssMaxMb ?? 0)
-				)
-			},
-			targets: evaluateTargets(cases, roundTrips, heapVariants)
-		};
-		const files = writeResultsJson(
-			results,
-			settings.name === 'latest' ? ['latest.json'] : ['latest.json', `${settings.name}.json`]
+/** Exchanges of a valid request through PgBouncer, counted between the server and PgBouncer. */
+async function countExchangesThroughPooler(
+	small: BenchDatabase,
+	pgbouncer: PgBouncer,
+	tokens: SessionTokens
+): Promise<NonNullable<BenchResults['roundTrips']['pooledValid']>> {
+	const counter = await startWireCounter(pgbouncer.urlFor(small.name));
+	resources.pooledCounter = counter;
+	const counted = await startServer(small, [], counter.url, 'transaction');
+	const pooledValid = await countRoundTrips(counted, counter, tokens.valid, {
+		warmup: ROUND_TRIP_WARMUP,
+		requests: ROUND_TRIP_REQUESTS
+	});
+	log(
+		`exchanges, valid through PgBouncer: ${pooledValid.exchangesPerRequest} ` +
+			`(${JSON.stringify(pooledValid.statementsPerRequest)})`
+	);
+	await stopServer(counted);
+	return pooledValid;
+}
+
+async function collectResults(run: {
+	startedAt: Date;
+	loadAtStart: number[];
+	/** Asked for its PostgreSQL version. */
+	database: BenchDatabase;
+	slidingTokensUsed: number;
+	cleanup: NonNullable<BenchResults['cleanup']>;
+	roundTrips: BenchResults['roundTrips'];
+	peakRssMb: number;
+	heapVariants: BenchResults['memory']['heapVariants'];
+}): Promise<BenchResults> {
+	return {
+		name: settings.name,
+		startedAt: run.startedAt.toISOString(),
+		durationSeconds: Math.round((Date.now() - run.startedAt.getTime()) / 1000),
+		machine: {
+			cpus: os.cpus().length,
+			cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+			memoryMb: Math.round(os.totalmem() / 1024 / 1024),
+			node: process.version,
+			postgres: await postgresVersion(run.database.sql),
+			platform: `${os.platform()} ${os.release()}`,
+			loadAverageAtStart: run.loadAtStart,
+			loadAverageAtEnd: loadAverage()
+		},
+		settings: {
+			connections: settings.connections,
+			warmupSeconds: settings.warmupSeconds,
+			seconds: settings.seconds,
+			rounds: settings.rounds,
+			databasePoolSize: settings.poolSize,
+			users: 1_000,
+			smallRows: settings.smallRows,
+			largeRows: settings.largeRows,
+			slidingRows,
+			cpuProfile: settings.cpuProfile
+		},
+		seedingMs: Object.fromEntries(
+			Object.entries(seedingMs).map(([name, ms]) => [name, Math.round(ms)])
+		),
+		cases,
+		slidingTokensUsed: run.slidingTokensUsed,
+		cleanup: run.cleanup,
+		roundTrips: run.roundTrips,
+		memory: {
+			peakRssMb: run.peakRssMb,
+			heapVariants: run.heapVariants,
+			maxSampledRssMb: Math.max(
+				...Object.entries(cases)
+					.filter(([name]) => !name.startsWith('heap'))
+					.map(([, result]) => result?.serverRssMaxMb ?? 0)
+			)
+		},
+		targets: evaluateTargets(cases, run.roundTrips, run.heapVariants)
+	};
+}
+
+/** bench/results/latest.json (and <name>.json); after a full-size run, docs/performance.md. */
+async function writeResults(results: BenchResults): Promise<void> {
+	const files = writeResultsJson(
+		results,
+		settings.name === 'latest' ? ['latest.json'] : ['latest.json', `${settings.name}.json`]
+	);
+	log(`results: ${files.join(', ')}`);
+	if (settings.largeRows === FULL_LARGE_ROWS) {
+		await writeDocsTables(results);
+		log('docs/performance.md updated');
+	} else {
+		log('not a full-size run: docs/performance.md left alone');
+	}
+}
+
+function logTargets(targets: Target[]): void {
+	for (const target of targets) {
+		log(
+			`${target.met ? 'met   ' : 'MISSED'} ${target.name}: ${target.measured} (${target.target})`
 		);
-		log(`results: ${files.join(', ')}`);
-		if (settings.largeRows === FULL_LARGE_ROWS) {
-			await writeDocsTables(results);
-			log('docs/performance.md updated');
-		} else {
-			log('not a full-size run: docs/performance.md left alone');
-		}
-		for (const target of results.targets) {
-			log(
-				`${target.met ? 'met   ' : 'MISSED'} ${target.name}: ${target.measured} (${target.target})`
-			);
-		}
-	} finally {
-		clearTimeout(watchdog);
-		await cleanUp();
-		log('databases dropped, servers stopped');
 	}
 }
 
