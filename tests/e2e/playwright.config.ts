@@ -60,6 +60,9 @@ export default defineConfig({
 		url: `${APP_URL}/`,
 		timeout: 120_000,
 		reuseExistingServer: false,
+		// SIGTERM, not Playwright's default SIGKILL: serve.ts then drops its database and stops
+		// its PgBouncer, which outlive a killed process group.
+		gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
 		stdout: 'pipe',
 		stderr: 'pipe'
 	}
