@@ -74,6 +74,9 @@ export default defineConfig({
 		cwd: '../..',
 		timeout: 120_000,
 		reuseExistingServer: false,
+		// SIGTERM, not Playwright's default SIGKILL: serve.ts then drops its database and stops
+		// its PgBouncer, which outlive a killed process group.
+		gracefulShutdown: { signal: 'SIGTERM' as const, timeout: 10_000 },
 		stdout: 'pipe' as const,
 		stderr: 'pipe' as const
 	}))

@@ -21,6 +21,9 @@ export type ConnectOptions = Partial<
 	onQuery?: (query: string) => void;
 };
 
+/** What postgres.js passes to its `socket` option (documented in its README, not in its types). */
+type SocketOptions = { host: string[]; port: number[]; path?: string | false };
+
 /** The error a connection fails with when the database leaves a request unanswered too long. */
 export const NO_ANSWER = 'DATABASE_NO_ANSWER';
 
@@ -103,10 +106,8 @@ class SilenceBoundedSocket extends Duplex {
 	}
 }
 
-function openSocket(
-	options: { host: string[]; port: number[]; path?: string | false },
-	timeoutMs: number
-): SilenceBoundedSocket {
+/** Connects to the first host: a custom socket replaces postgres.js's multi-host rotation. */
+function openSocket(options: SocketOptions, timeoutMs: number): SilenceBoundedSocket {
 	const raw = options.path
 		? net.connect(options.path)
 		: net.connect(options.port[0] ?? 5432, options.host[0] ?? 'localhost');
@@ -119,11 +120,8 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 	const pooled = options.pooler === 'transaction';
 	const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
 	// The server's own statement timeout answers first when the server is alive; the client's
-	// bound only catches silence.
-	// 0 (bulk tools such as the benchmark's seeding): no bound at all.
+	// bound only catches silence. 0 (bulk tools such as the benchmark's seeding): no bound.
 	const silenceMs = queryTimeoutMs > 0 ? queryTimeoutMs + 1_000 : 0;
-	type SocketOptions = { host: string[]; port: number[]; path?: string | false };
-	// `socket` is documented in postgres.js's README (custom socket) but missing from its types.
 	const settings: postgres.Options<Record<string, never>> & {
 		socket: (socketOptions: SocketOptions) => Duplex;
 	} = {
