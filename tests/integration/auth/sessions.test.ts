@@ -7,6 +7,7 @@ import {
 	signOut
 } from '../../../src/lib/server/auth/sign-out.ts';
 import { tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
+import { selectSessionAndUser } from '../../../src/lib/server/db/auth.ts';
 import { CookieJar, eventFor, signIn, useHarness } from './harness.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -94,6 +95,22 @@ describe('sessions', () => {
 			expect(session).not.toBeNull();
 			expect(queries).toHaveLength(1);
 			expect(queries[0]).toMatch(/JOIN users/);
+		} finally {
+			harness.database.onQuery = undefined;
+		}
+	});
+
+	test.each([
+		['SQL in place of the id', "' OR '1'='1"],
+		['an id of the wrong shape', 'A'.repeat(64)],
+		['an id in capitals', 'F'.repeat(64)]
+	])('the session lookup inlines only a hex digest: %s is never sent', async (_case, id) => {
+		await signIn(harness);
+		const queries: string[] = [];
+		harness.database.onQuery = (query) => queries.push(query);
+		try {
+			expect(await selectSessionAndUser(harness.database.sql, id)).toBeNull();
+			expect(queries).toEqual([]);
 		} finally {
 			harness.database.onQuery = undefined;
 		}

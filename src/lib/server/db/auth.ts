@@ -40,7 +40,15 @@ export async function insertSession(
 			${session.userAgent})`;
 }
 
-/** A session and its user in one round trip: what every request with a cookie costs. */
+/** Session ids are SHA-256 digests in hex: checked, so one inlined cannot inject anything. */
+const SESSION_ID = /^[0-9a-f]{64}$/;
+
+/**
+ * A session and its user. Every request with a cookie runs this, so it costs one exchange with
+ * the server in every setting: behind a transaction-mode pooler (no named prepared statements)
+ * a parameterised query takes two (Parse/Describe, then Bind/Execute), one without parameters
+ * goes in one. Unnamed, so no prepared statement piles up per session id.
+ */
 export async function selectSessionAndUser(
 	sql: Sql,
 	sessionId: string
@@ -48,13 +56,17 @@ export async function selectSessionAndUser(
 	session: { id: string; userId: string; expiresAt: Date } & SessionRow;
 	user: { id: string } & UserRow;
 } | null> {
-	const [row] = await sql`
-		SELECT s.id, s.user_id, s.expires_at, s.created_at, s.last_seen_at, s.tmdb_checked_at,
+	if (!SESSION_ID.test(sessionId)) return null;
+	const [row] = await sql.unsafe(
+		`SELECT s.id, s.user_id, s.expires_at, s.created_at, s.last_seen_at, s.tmdb_checked_at,
 			s.tmdb_session_id, s.user_agent,
 			u.tmdb_account_id, u.username, u.name, u.avatar_path, u.gravatar_hash, u.language,
 			u.region, u.include_adult
 		FROM auth_sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = ${sessionId}`;
+		WHERE s.id = '${sessionId}'`,
+		[],
+		{ prepare: false }
+	);
 	if (!row) return null;
 	return {
 		session: {
