@@ -13,7 +13,7 @@ declare global {
 			log: Logger;
 			user: AppUser | null;
 			session: AppSession | null;
-			/** TMDB as the signed-in person; null when signed out (auth/tmdb-as.ts). */
+			/** TMDB as the signed-in person; null when signed out (auth/tmdb-session.ts). */
 			tmdb: TmdbSessionClient | null;
 		}
 	}

@@ -1,12 +1,11 @@
 import { dev } from '$app/environment';
 import { env } from '$env/dynamic/private';
-import { scheduleTmdbCheck } from '$lib/server/auth/revalidation';
 import {
 	deleteSessionCookie,
 	readSessionCookie,
 	setSessionCookie
 } from '$lib/server/auth/sessions';
-import { tmdbAs } from '$lib/server/auth/tmdb-as';
+import { scheduleTmdbCheck, tmdbAs } from '$lib/server/auth/tmdb-session';
 import { databaseUnavailable, isDatabaseOutage } from '$lib/server/db/outage';
 import { handleHealthChecks } from '$lib/server/health';
 import { log, loggablePath, setLogOutput, withRequestLog } from '$lib/server/log';

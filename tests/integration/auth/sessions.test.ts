@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { deleteExpiredSessions } from '../../../src/lib/server/auth/cleanup.ts';
-import { revalidateTmdbSession } from '../../../src/lib/server/auth/revalidation.ts';
+import { revalidateTmdbSession } from '../../../src/lib/server/auth/tmdb-session.ts';
 import {
 	revokeOtherSessions,
 	revokeSession,
