@@ -43,20 +43,11 @@ export async function insertSession(
 /** Session ids are SHA-256 digests in hex: checked, so one inlined cannot inject anything. */
 const SESSION_ID = /^[0-9a-f]{64}$/;
 
-const SESSION_AND_USER = `
-	SELECT s.id, s.user_id, s.expires_at, s.created_at, s.last_seen_at, s.tmdb_checked_at,
-		s.tmdb_session_id, s.user_agent,
-		u.tmdb_account_id, u.username, u.name, u.avatar_path, u.gravatar_hash, u.language,
-		u.region, u.include_adult
-	FROM auth_sessions s JOIN users u ON u.id = s.user_id
-	WHERE s.id = `;
-
 /**
  * A session and its user. Every request with a cookie runs this, so it costs one exchange with
- * the server in every setting. Directly, a named prepared statement: parsed and planned once
- * per connection. Behind a transaction-mode pooler there are none, and a parameterised query
- * takes two exchanges (Parse/Describe, then Bind/Execute), so the id goes inline instead, in an
- * unnamed statement (no statement piles up per session id).
+ * the server in every setting: behind a transaction-mode pooler (no named prepared statements)
+ * a parameterised query takes two (Parse/Describe, then Bind/Execute), one without parameters
+ * goes in one. Unnamed, so no prepared statement piles up per session id.
  */
 export async function selectSessionAndUser(
 	sql: Sql,
@@ -66,9 +57,16 @@ export async function selectSessionAndUser(
 	user: { id: string } & UserRow;
 } | null> {
 	if (!SESSION_ID.test(sessionId)) return null;
-	const [row] = sql.options.prepare
-		? await sql.unsafe(`${SESSION_AND_USER}$1`, [sessionId])
-		: await sql.unsafe(`${SESSION_AND_USER}'${sessionId}'`, [], { prepare: false });
+	const [row] = await sql.unsafe(
+		`SELECT s.id, s.user_id, s.expires_at, s.created_at, s.last_seen_at, s.tmdb_checked_at,
+			s.tmdb_session_id, s.user_agent,
+			u.tmdb_account_id, u.username, u.name, u.avatar_path, u.gravatar_hash, u.language,
+			u.region, u.include_adult
+		FROM auth_sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = '${sessionId}'`,
+		[],
+		{ prepare: false }
+	);
 	if (!row) return null;
 	return {
 		session: {
