@@ -20,6 +20,11 @@ const OUTAGE_CODES = new Set([
 	'CONNECTION_DESTROYED',
 	// Our client-side bound: a connection that stayed silent (db/client.ts).
 	NO_ANSWER,
+	// Node's own, when a query is written to the database socket as it closes (the socket is a
+	// stream of ours, db/client.ts); which of these, if any, depends on timing and Node version.
+	'ERR_STREAM_DESTROYED',
+	'ERR_STREAM_WRITE_AFTER_END',
+	'ERR_STREAM_PREMATURE_CLOSE',
 	// too_many_connections: PostgreSQL or a pooler at its limit.
 	'53300',
 	// PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now, query_canceled (statement_timeout)
