@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { toTmdbAccount } from '../../src/lib/server/tmdb/client.ts';
+import { DOCUMENTED } from '../support/tmdb-reference-examples.ts';
 import {
 	accountMovieSchema,
 	accountMoviesResponseSchema,
@@ -135,30 +136,7 @@ describe('error bodies', () => {
 });
 
 describe('account movie lists (watchlist)', () => {
-	// The shape of TMDB's reference example for GET /3/account/{account_id}/watchlist/movies.
-	const referenceExample = {
-		page: 1,
-		results: [
-			{
-				adult: false,
-				backdrop_path: '/rgNzvSagnlc32TuMEBa529QFIig.jpg',
-				genre_ids: [878],
-				id: 76726,
-				original_language: 'en',
-				original_title: 'Chronicle',
-				overview: 'Three high school students make an incredible discovery.',
-				popularity: 37.148,
-				poster_path: '/xENglsVIIWEEhhB5lgpy33tGcKI.jpg',
-				release_date: '2012-02-01',
-				title: 'Chronicle',
-				video: false,
-				vote_average: 6.822,
-				vote_count: 4741
-			}
-		],
-		total_pages: 34,
-		total_results: 677
-	};
+	const referenceExample = DOCUMENTED.watchlistMovies;
 
 	test("TMDB's reference example parses", () => {
 		const parsed = accountMoviesResponseSchema.parse(referenceExample);
