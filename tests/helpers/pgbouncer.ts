@@ -42,6 +42,11 @@ const accepts = (port: number) =>
 		socket.once('error', () => resolve(false));
 	});
 
+function readPid(file: string): number | undefined {
+	const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+	return /^\d+\n$/.test(text) && Number(text) > 1 ? Number(text) : undefined;
+}
+
 const isRunning = (pid: number) => {
 	try {
 		process.kill(pid, 0);
@@ -120,8 +125,9 @@ export async function startPgBouncer(
 		if (command.status !== 0) {
 			throw new Error(`PgBouncer did not start: ${command.stderr.toString()}${logTail()}`);
 		}
-		await waitFor(async () => existsSync(pidFile), `no pid file${logTail()}`);
-		pid = Number(readFileSync(pidFile, 'utf8').trim());
+		// PgBouncer creates its pid file before it writes the pid: wait for a whole one. An empty
+		// file read as 0 would make `process.kill(0)` signal our own process group (CI's shell too).
+		await waitFor(async () => (pid = readPid(pidFile)) !== undefined, `no pid file${logTail()}`);
 		await waitFor(() => accepts(port), `not listening on ${port}${logTail()}`);
 	};
 	const stop = async () => {
