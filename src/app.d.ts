@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { AppSession, AppUser } from '$lib/server/auth/types';
-import type { TmdbSessionClient } from '$lib/server/tmdb/client';
 
 declare global {
 	namespace App {
@@ -13,8 +12,6 @@ declare global {
 			log: Logger;
 			user: AppUser | null;
 			session: AppSession | null;
-			/** TMDB as the signed-in person; null when signed out (auth/tmdb-session.ts). */
-			tmdb: TmdbSessionClient | null;
 		}
 	}
 }

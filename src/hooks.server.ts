@@ -5,7 +5,6 @@ import {
 	readSessionCookie,
 	setSessionCookie
 } from '$lib/server/auth/sessions';
-import { scheduleTmdbCheck, tmdbAs } from '$lib/server/auth/tmdb-session';
 import { databaseUnavailable, isDatabaseOutage } from '$lib/server/db/outage';
 import { handleHealthChecks } from '$lib/server/health';
 import { log, loggablePath, setLogOutput, withRequestLog } from '$lib/server/log';
@@ -47,14 +46,13 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * The session check of every request: always sets the auth locals (the person, their session and
- * their TMDB client, or null), sends the cookie again when the
- * expiry slid, and clears a cookie that no longer names a valid session.
+ * The session check of every request: always sets the auth locals (the person and their session,
+ * or null), sends the cookie again when the expiry slid, and clears a cookie that no longer names
+ * a valid session.
  */
 const handleAuth: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.session = null;
-	event.locals.tmdb = null;
 	const token = readSessionCookie(event);
 	if (!token) return resolve(event);
 	const services = authServices();
@@ -70,8 +68,7 @@ const handleAuth: Handle = async ({ event, resolve }) => {
 		if (session.fresh) setSessionCookie(event, token, session.expiresAt);
 		event.locals.session = session;
 		event.locals.user = user;
-		event.locals.tmdb = tmdbAs(services, event);
-		scheduleTmdbCheck(services, event);
+		services.sessions.scheduleTmdbCheck(session, event.locals.log);
 	} else {
 		event.locals.log.info(
 			{ event: 'session_invalid' },

@@ -45,12 +45,11 @@ describe('R7.1 configuration', () => {
 		expect(config.production).toBe(true);
 		expect(config.tmdb.sandbox).toBe(false);
 		expect(config.logLevel).toBe('info');
-		expect(config.session).toMatchObject({ idleDays: 30, maxDays: 90 });
+		expect(config.session).toMatchObject({ idleDays: 30, maxDays: 90, tmdbCheckMinutes: 60 });
 		expect(config.database.poolSize).toBe(4);
 		expect(config.tmdb).toMatchObject({
 			timeoutMs: 4000,
-			retryBudgetMs: 10000,
-			revalidateMinutes: 60
+			retryBudgetMs: 10000
 		});
 	});
 

@@ -190,12 +190,13 @@ export type Config = {
 		credential: { kind: 'api_key'; apiKey: string } | { kind: 'bearer'; token: string };
 		timeoutMs: number;
 		retryBudgetMs: number;
-		revalidateMinutes: number;
 	};
 	session: {
 		encryptionKeys: Buffer[];
 		idleDays: number;
 		maxDays: number;
+		/** How often a session's TMDB session is checked again (TMDB_REVALIDATE_MINUTES). */
+		tmdbCheckMinutes: number;
 		cleanupMinutes: number;
 		/** Signing in beyond this many sessions ends the person's least recently used ones. */
 		maxPerUser: number;
@@ -263,13 +264,13 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 				? { kind: 'bearer', token: vars.TMDB_READ_ACCESS_TOKEN }
 				: { kind: 'api_key', apiKey: vars.TMDB_API_KEY ?? SANDBOX_API_KEY },
 			timeoutMs: vars.TMDB_TIMEOUT_MS,
-			retryBudgetMs: vars.TMDB_RETRY_BUDGET_MS,
-			revalidateMinutes: vars.TMDB_REVALIDATE_MINUTES
+			retryBudgetMs: vars.TMDB_RETRY_BUDGET_MS
 		},
 		session: {
 			encryptionKeys,
 			idleDays: vars.SESSION_IDLE_DAYS,
 			maxDays: vars.SESSION_MAX_DAYS,
+			tmdbCheckMinutes: vars.TMDB_REVALIDATE_MINUTES,
 			cleanupMinutes: vars.SESSION_CLEANUP_MINUTES,
 			maxPerUser: vars.SESSION_MAX_PER_USER,
 			signInRateLimitPerMinute: vars.SIGN_IN_RATE_LIMIT_PER_MINUTE

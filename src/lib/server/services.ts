@@ -24,7 +24,7 @@ export function createAuthServices(deps: {
 	sql: Sql;
 	tmdb: TmdbClient;
 }): AuthServices {
-	return { ...deps, sessions: createSessionManager(deps.sql, deps.config.session) };
+	return { ...deps, sessions: createSessionManager(deps.sql, deps.config.session, deps.tmdb) };
 }
 
 export function createAppTmdbClient(config: Config): TmdbClient {

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { deleteExpiredSessions } from '../../../src/lib/server/auth/cleanup.ts';
-import { revalidateTmdbSession } from '../../../src/lib/server/auth/tmdb-session.ts';
 import {
 	revokeOtherSessions,
 	revokeSession,
@@ -94,7 +93,7 @@ describe('sessions', () => {
 			const { session } = await harness.services.sessions.validateSessionToken(token);
 			expect(session).not.toBeNull();
 			expect(queries).toHaveLength(1);
-			expect(queries[0]).toMatch(/JOIN users/);
+			expect(queries[0]).toMatch(/auth_session_and_user/);
 		} finally {
 			harness.database.onQuery = undefined;
 		}
@@ -241,7 +240,9 @@ describe('revocation and sign-out', () => {
 		harness.sandbox.sandbox.revokeAccountSessions({ username: 'ada' });
 		vi.setSystemTime(START.getTime() + 61 * 60_000);
 		const { session } = await harness.services.sessions.validateSessionToken(token);
-		expect(await revalidateTmdbSession(harness.services, session!, harness.log)).toBe(false);
+		expect(await harness.services.sessions.revalidateTmdbSession(session!, harness.log)).toBe(
+			false
+		);
 		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
 	});
 
@@ -251,7 +252,7 @@ describe('revocation and sign-out', () => {
 		harness.sandbox.sandbox.injectFault('account', { kind: 'unavailable' }, 50);
 		vi.setSystemTime(START.getTime() + 61 * 60_000);
 		const { session } = await harness.services.sessions.validateSessionToken(token);
-		expect(await revalidateTmdbSession(harness.services, session!, harness.log)).toBe(true);
+		expect(await harness.services.sessions.revalidateTmdbSession(session!, harness.log)).toBe(true);
 		expect((await harness.services.sessions.validateSessionToken(token)).session).not.toBeNull();
 	});
 
@@ -263,8 +264,8 @@ describe('revocation and sign-out', () => {
 		const { session } = await harness.services.sessions.validateSessionToken(token);
 		harness.sandbox.sandbox.clearReceivedRequests();
 		await Promise.all([
-			revalidateTmdbSession(harness.services, session!, harness.log),
-			revalidateTmdbSession(harness.services, session!, harness.log)
+			harness.services.sessions.revalidateTmdbSession(session!, harness.log),
+			harness.services.sessions.revalidateTmdbSession(session!, harness.log)
 		]);
 		const accountCalls = harness.sandbox.sandbox
 			.receivedRequests()

@@ -1,16 +1,41 @@
 import { getRequestEvent } from '$app/server';
 import type { TmdbSessionClient } from '../tmdb/client.ts';
+import { authServices } from '../services.ts';
 import { redirectToSignIn } from './login.ts';
+import { deleteSessionCookie, sessionLogId, tmdbSessionIdOf } from './sessions.ts';
 import type { AppSession, AppUser } from './types.ts';
 
 /**
- * For protected loads and actions: the signed-in person, their session and their TMDB client,
+ * For protected loads and actions: the signed-in person, their session and TMDB as that person,
  * or a redirect to sign-in that comes back to the current page afterwards. Guard every load and
  * action, not only a layout.
+ *
+ * `tmdb` adds the TMDB session id itself, so the id never passes through a page's code. When
+ * TMDB answers that the session is dead (HTTP 401, code 3), our session ends then and there (row
+ * and cookie) and the person is sent to sign in again, back to where they were afterwards.
  */
 export function requireUser(): { user: AppUser; session: AppSession; tmdb: TmdbSessionClient } {
 	const event = getRequestEvent();
-	const { user, session, tmdb } = event.locals;
-	if (!user || !session || !tmdb) redirectToSignIn(event.url);
+	const { user, session, log } = event.locals;
+	const tmdbSessionId = session && tmdbSessionIdOf(session);
+	if (!user || !session || !tmdbSessionId) redirectToSignIn(event.url);
+	const services = authServices();
+	const tmdb = services.tmdb.forSession({
+		sessionId: tmdbSessionId,
+		accountId: user.tmdbAccountId,
+		onSessionInvalid: async (error) => {
+			await services.sessions.invalidateSession(session.id);
+			deleteSessionCookie(event);
+			log.info(
+				{
+					event: 'session_revoked_at_tmdb_during_call',
+					session: sessionLogId(session.id),
+					tmdb: { status: error.httpStatus, statusCode: error.statusCode }
+				},
+				'TMDB refused the session during a call; signed out'
+			);
+			redirectToSignIn(event.url, 'session_ended');
+		}
+	});
 	return { user, session, tmdb };
 }

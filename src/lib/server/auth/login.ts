@@ -48,7 +48,7 @@ export const LOGIN_ERROR_MESSAGES = {
 		'Too many sign-in attempts from your network. Please wait a minute and try again.',
 	database_unavailable: 'We cannot reach our database right now. Please try again in a minute.',
 	failed: 'Something went wrong while signing you in. Please try again.',
-	// TMDB revoked the session while the person was using Marquee (see auth/tmdb-session.ts).
+	// TMDB revoked the session while the person was using Marquee (see auth/guards.ts).
 	session_ended: userMessageFor('session_invalid')
 } as const;
 

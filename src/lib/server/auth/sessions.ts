@@ -1,8 +1,9 @@
 /**
  * App sessions, whole: the random token in the cookie and the hash the database keeps, the
  * cookie itself, the TMDB session id sealed at rest, and validation on top of Lucia (sliding
- * expiry capped by an absolute lifetime, `last_seen_at` written at most hourly). Lucia v3 is no
- * longer maintained, so it stays behind this file: nothing else imports `lucia`.
+ * expiry capped by an absolute lifetime, `last_seen_at` written at most hourly), and the periodic
+ * check that the TMDB session behind it still lives. Lucia v3 is no longer maintained, so it
+ * stays behind this file: nothing else imports `lucia`.
  */
 import type { RequestEvent } from '@sveltejs/kit';
 import { PostgresJsAdapter } from '@lucia-auth/adapter-postgresql';
@@ -10,15 +11,21 @@ import { Lucia, TimeSpan, type DatabaseSession, type DatabaseUser } from 'lucia'
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { Sql } from '../db/client.ts';
 import {
+	claimTmdbCheck,
+	deleteSessionById,
 	extendSessionExpiry,
 	insertSession,
 	listActiveUserSessions,
 	selectSessionAndUser,
+	refreshTmdbProfile,
 	touchSessionLastSeen,
 	type SessionListing,
 	type SessionRow,
 	type UserRow
 } from '../db/auth.ts';
+import type { Logger } from '../log.ts';
+import type { TmdbClient } from '../tmdb/client.ts';
+import { isTmdbError } from '../tmdb/errors.ts';
 import type { AppSession, AppUser } from './types.ts';
 
 // --- The token: 256 random bits in the cookie; the database keeps only its SHA-256. ---
@@ -202,6 +209,8 @@ export type SessionOptions = {
 	encryptionKeys: readonly Buffer[];
 	idleDays: number;
 	maxDays: number;
+	/** How often a session's TMDB session is checked again. */
+	tmdbCheckMinutes: number;
 };
 
 export type ValidatedSession =
@@ -217,10 +226,56 @@ export function tmdbSessionIdOf(session: AppSession): string | null {
 	return tmdbSessionIds.get(session) ?? null;
 }
 
-export function createSessionManager(sql: Sql, options: SessionOptions) {
+export function createSessionManager(
+	sql: Sql,
+	options: SessionOptions,
+	tmdb: Pick<TmdbClient, 'getAccount'>
+) {
 	const lucia = createLucia(sql, options);
 	const openSecret = createSecretOpener(options.encryptionKeys);
 	const absoluteEnd = (createdAt: Date) => new Date(createdAt.getTime() + options.maxDays * DAY_MS);
+	const tmdbCheckDueBefore = (now: Date) =>
+		new Date(now.getTime() - options.tmdbCheckMinutes * 60_000);
+
+	/**
+	 * At most once per period per session across all instances (the claim is an UPDATE), the
+	 * account is fetched again. TMDB saying the session is gone ends ours; TMDB merely in trouble
+	 * keeps the person signed in; the stored profile is refreshed. Returns whether the session is
+	 * still valid at TMDB (true when TMDB could not tell).
+	 */
+	async function revalidateTmdbSession(session: AppSession, log: Logger): Promise<boolean> {
+		const now = new Date();
+		const tmdbSessionId = tmdbSessionIdOf(session);
+		if (!tmdbSessionId || !(await claimTmdbCheck(sql, session.id, tmdbCheckDueBefore(now), now))) {
+			return true;
+		}
+		try {
+			const account = await tmdb.getAccount(tmdbSessionId);
+			await refreshTmdbProfile(sql, session.userId, account, now);
+			log.debug(
+				{ event: 'tmdb_session_checked', session: sessionLogId(session.id) },
+				'TMDB session valid'
+			);
+			return true;
+		} catch (error) {
+			if (isTmdbError(error) && error.kind === 'session_invalid') {
+				await deleteSessionById(sql, session.id);
+				log.info(
+					{ event: 'session_revoked_at_tmdb', session: sessionLogId(session.id) },
+					'TMDB revoked the session; signed out'
+				);
+				return false;
+			}
+			log.warn(
+				{
+					event: 'tmdb_session_check_failed',
+					tmdbError: isTmdbError(error) ? error.kind : 'unknown'
+				},
+				'could not check the TMDB session; keeping the person signed in'
+			);
+			return true;
+		}
+	}
 
 	function toAppSession(
 		id: string,
@@ -304,6 +359,16 @@ export function createSessionManager(sql: Sql, options: SessionOptions) {
 				),
 				user: { id: userId, ...user }
 			};
+		},
+
+		revalidateTmdbSession,
+
+		/** Checks the session at TMDB when due, off the critical path: the request does not wait. */
+		scheduleTmdbCheck(session: AppSession, log: Logger): void {
+			if (session.tmdbCheckedAt > tmdbCheckDueBefore(new Date())) return;
+			void revalidateTmdbSession(session, log).catch((error: unknown) =>
+				log.warn({ event: 'tmdb_session_check_failed', err: error }, 'TMDB session check crashed')
+			);
 		},
 
 		async invalidateSession(sessionId: string): Promise<void> {

@@ -47,7 +47,8 @@ const SESSION_ID = /^[0-9a-f]{64}$/;
  * A session and its user. Every request with a cookie runs this, so it costs one exchange with
  * the server in every setting: behind a transaction-mode pooler (no named prepared statements)
  * a parameterised query takes two (Parse/Describe, then Bind/Execute), one without parameters
- * goes in one. Unnamed, so no prepared statement piles up per session id.
+ * goes in one. Unnamed, so no prepared statement piles up per session id. The join is in the
+ * function `auth_session_and_user` (migrations/0003), which keeps its plan per server connection.
  */
 export async function selectSessionAndUser(
 	sql: Sql,
@@ -57,16 +58,9 @@ export async function selectSessionAndUser(
 	user: { id: string } & UserRow;
 } | null> {
 	if (!SESSION_ID.test(sessionId)) return null;
-	const [row] = await sql.unsafe(
-		`SELECT s.id, s.user_id, s.expires_at, s.created_at, s.last_seen_at, s.tmdb_checked_at,
-			s.tmdb_session_id, s.user_agent,
-			u.tmdb_account_id, u.username, u.name, u.avatar_path, u.gravatar_hash, u.language,
-			u.region, u.include_adult
-		FROM auth_sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = '${sessionId}'`,
-		[],
-		{ prepare: false }
-	);
+	const [row] = await sql.unsafe(`SELECT * FROM auth_session_and_user('${sessionId}')`, [], {
+		prepare: false
+	});
 	if (!row) return null;
 	return {
 		session: {

@@ -85,7 +85,7 @@ export type TmdbSessionBinding = {
 	accountId: number;
 	/**
 	 * Called when TMDB answers that the session is dead (HTTP 401, code 3) before the error is
-	 * thrown; the app ends its own session here and redirects (auth/tmdb-session.ts).
+	 * thrown; the app ends its own session here and redirects (auth/guards.ts).
 	 */
 	onSessionInvalid?: (error: TmdbError) => Promise<void> | void;
 };
