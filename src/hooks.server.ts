@@ -7,7 +7,7 @@ import {
 } from '$lib/server/auth/sessions';
 import { databaseUnavailable, isDatabaseOutage } from '$lib/server/db/outage';
 import { handleHealthChecks } from '$lib/server/health';
-import { log, loggablePath, setLogOutput, withRequestLog } from '$lib/server/log';
+import { log, loggablePath, setLogOutput } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
 import { handleSecurityHeaders } from '$lib/server/security/headers';
 import { authServices } from '$lib/server/services';
@@ -32,7 +32,7 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 	const started = performance.now();
 	event.locals.requestId = randomUUID();
 	event.locals.log = log.child({ requestId: event.locals.requestId });
-	const response = await withRequestLog(event.locals.log, () => resolve(event));
+	const response = await resolve(event);
 	event.locals.log.info(
 		{
 			method: event.request.method,

@@ -2,7 +2,6 @@
  * One pino root logger for the process. Request handlers use a child logger carrying the
  * request id. Redaction is a safety net: code must not log secrets in the first place.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -57,18 +56,6 @@ export function setLogOutput(stream: { write(line: string): unknown }): void {
 
 export function setRootLogLevel(level: string): void {
 	log.level = level;
-}
-
-const requestLogs = new AsyncLocalStorage<Logger>();
-
-/** Runs `work` with `requestLog` as the current logger, so deeper code logs the request id. */
-export function withRequestLog<T>(requestLog: Logger, work: () => T): T {
-	return requestLogs.run(requestLog, work);
-}
-
-/** The current request's logger, or the root logger outside a request. */
-export function currentLog(): Logger {
-	return requestLogs.getStore() ?? log;
 }
 
 /** A request path as logged: the sandbox's approval page carries a request token in its path. */

@@ -4,11 +4,12 @@
  * sandbox in-process (the configuration already points TMDB's URLs at it), so nothing below
  * knows the sandbox exists. Tests build their own with `createAuthServices`.
  */
+import { getRequestEvent } from '$app/server';
 import { getConfig, type Config } from './config.ts';
 import type { Sql } from './db/client.ts';
 import { db } from './db/index.ts';
 import { createSessionManager, type SessionManager } from './auth/sessions.ts';
-import { currentLog } from './log.ts';
+import { log, type Logger } from './log.ts';
 import { createTmdbClient, type TmdbClient } from './tmdb/client.ts';
 import { getAppSandbox } from './tmdb-sandbox/app-sandbox.ts';
 
@@ -27,14 +28,27 @@ export function createAuthServices(deps: {
 	return { ...deps, sessions: createSessionManager(deps.sql, deps.config.session, deps.tmdb) };
 }
 
-export function createAppTmdbClient(config: Config): TmdbClient {
+/** The current request's logger (it carries the request id); the root logger outside a request. */
+function requestLog(): Logger {
+	try {
+		return getRequestEvent().locals.log ?? log;
+	} catch {
+		return log;
+	}
+}
+
+/** Logs with the request's logger by default; a task outside requests passes its own. */
+export function createAppTmdbClient(
+	config: Config,
+	logger: Logger | (() => Logger) = requestLog
+): TmdbClient {
 	const sandbox = config.tmdb.sandbox ? getAppSandbox(config) : null;
 	return createTmdbClient({
 		apiUrl: config.tmdb.apiUrl,
 		credential: config.tmdb.credential,
 		timeoutMs: config.tmdb.timeoutMs,
 		retryBudgetMs: config.tmdb.retryBudgetMs,
-		log: currentLog,
+		log: logger,
 		fetch: sandbox ? (input, init) => sandbox.handle(new Request(input, init)) : undefined
 	});
 }

@@ -5,8 +5,8 @@
 import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
 import { closeDatabase, DatabaseStartError, openDatabase } from './db/index.ts';
-import { log, setRootLogLevel, withRequestLog } from './log.ts';
-import { authServices } from './services.ts';
+import { log, setRootLogLevel } from './log.ts';
+import { createAppTmdbClient } from './services.ts';
 import { isTmdbError } from './tmdb/errors.ts';
 
 const shutdownTasks: Array<() => Promise<void> | void> = [];
@@ -41,7 +41,7 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 		log.info({ reason }, 'shutting down');
 		void runShutdownTasks();
 	});
-	if (!config.tmdb.sandbox) void verifyTmdbCredential();
+	if (!config.tmdb.sandbox) void verifyTmdbCredential(config);
 	return config;
 }
 
@@ -60,11 +60,11 @@ async function openDatabaseOrExit(config: Config) {
  * A wrong TMDB key shows up at start, in the logs, rather than at the first person's sign-in.
  * It does not stop the server: TMDB may merely be unreachable for a moment.
  */
-async function verifyTmdbCredential(): Promise<void> {
+async function verifyTmdbCredential(config: Config): Promise<void> {
 	// Not part of a request: the task name stands where a request id would.
 	const taskLog = log.child({ task: 'tmdb_credential_check' });
 	try {
-		await withRequestLog(taskLog, () => authServices().tmdb.checkCredential());
+		await createAppTmdbClient(config, taskLog).checkCredential();
 		taskLog.info('TMDB accepted the configured credential');
 	} catch (error) {
 		if (isTmdbError(error) && error.kind === 'invalid_credential') {
