@@ -64,8 +64,6 @@ test('accessibility (axe needs JavaScript): the error page', async ({ page }) =>
 test('R8.3 accessibility (axe needs JavaScript): the watchlist, full and empty', async ({
 	page
 }) => {
-	// Two sign-ins and three axe runs: over 30 s on a slow two-core host.
-	test.slow();
 	await page.goto('/watchlist');
 	await signIn(page, { username: 'ada' });
 	await expect(page.getByRole('main').getByRole('listitem')).toHaveCount(20);

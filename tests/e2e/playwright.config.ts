@@ -30,6 +30,8 @@ export default defineConfig({
 	retries: process.env.CI ? 1 : 0,
 	// One app process and one embedded database: keep the browser load modest on two cores.
 	workers: 2,
+	// Hosts here differ 2-3x in speed: on a slow one, tests with several sign-ins took up to 28 s.
+	timeout: 60_000,
 	reporter: process.env.CI ? [['list']] : [['list']],
 	use: {
 		baseURL: APP_URL,
