@@ -178,6 +178,11 @@ class SingleQueryAdapter extends PostgresJsAdapter {
 		];
 	}
 
+	/** Lucia ends an expired session through here; every other end goes through the manager. */
+	override async deleteSession(sessionId: string): Promise<void> {
+		await deleteSessionById(this.sql, sessionId);
+	}
+
 	override async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
 		await extendSessionExpiry(this.sql, sessionId, expiresAt, this.maxDays);
 	}
@@ -237,6 +242,9 @@ export function createSessionManager(
 	const tmdbCheckDueBefore = (now: Date) =>
 		new Date(now.getTime() - options.tmdbCheckMinutes * 60_000);
 
+	/** Ends one session: its row goes. The cookie and the TMDB session are the caller's to end. */
+	const invalidateSession = (sessionId: string) => deleteSessionById(sql, sessionId);
+
 	/**
 	 * At most once per period per session across all instances (the claim is an UPDATE), the
 	 * account is fetched again. TMDB saying the session is gone ends ours; TMDB merely in trouble
@@ -259,7 +267,7 @@ export function createSessionManager(
 			return true;
 		} catch (error) {
 			if (isTmdbError(error) && error.kind === 'session_invalid') {
-				await deleteSessionById(sql, session.id);
+				await invalidateSession(session.id);
 				log.info(
 					{ event: 'session_revoked_at_tmdb', session: sessionLogId(session.id) },
 					'TMDB revoked the session; signed out'
@@ -340,7 +348,7 @@ export function createSessionManager(
 			const row: SessionRow = result.session;
 			const tmdbSessionId = openSecret(row.tmdbSessionId);
 			if (absoluteEnd(row.createdAt) <= now || tmdbSessionId === null) {
-				await lucia.invalidateSession(id);
+				await invalidateSession(id);
 				return { session: null, user: null };
 			}
 			if (now.getTime() - row.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
@@ -371,9 +379,7 @@ export function createSessionManager(
 			);
 		},
 
-		async invalidateSession(sessionId: string): Promise<void> {
-			await lucia.invalidateSession(sessionId);
-		},
+		invalidateSession,
 
 		/** The person's sessions, newest activity first. */
 		async listSessions(userId: string): Promise<SessionListing[]> {
