@@ -6,7 +6,7 @@ import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
 import { closeDatabase, DatabaseStartError, openDatabase } from './db/index.ts';
 import { log, setRootLogLevel } from './log.ts';
-import { createAppTmdbClient } from './services.ts';
+import { authServices, createAppTmdbClient } from './services.ts';
 import { isTmdbError } from './tmdb/errors.ts';
 
 const shutdownTasks: Array<() => Promise<void> | void> = [];
@@ -34,9 +34,12 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 			'TMDB_SANDBOX=true in production: sign-in uses the built-in TMDB sandbox, not TMDB. Never do this for real users.'
 		);
 	}
-	const sql = await openDatabaseOrExit(config);
+	await openDatabaseOrExit(config);
 	onShutdown(closeDatabase);
-	onShutdown(startSessionCleanup(sql, log, config.session.cleanupMinutes));
+	// Its TMDB calls log under the task's name, like the credential check's: no request owns them.
+	const cleanupLog = log.child({ task: 'session_cleanup' });
+	const cleanupTmdb = createAppTmdbClient(config, cleanupLog);
+	onShutdown(startSessionCleanup({ ...authServices(), tmdb: cleanupTmdb }, cleanupLog));
 	process.once('sveltekit:shutdown', (reason: string) => {
 		log.info({ reason }, 'shutting down');
 		void runShutdownTasks();

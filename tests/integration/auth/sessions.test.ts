@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { deleteExpiredSessions } from '../../../src/lib/server/auth/cleanup.ts';
+import {
+	cleanUpExpiredSessions,
+	deleteExpiredSessions,
+	startSessionCleanup
+} from '../../../src/lib/server/auth/cleanup.ts';
 import {
 	revokeOtherSessions,
 	revokeSession,
@@ -47,13 +51,22 @@ describe('sessions', () => {
 		expect((await storedExpiry(session.id)).getTime()).toBe(START.getTime() + 46 * DAY);
 	});
 
-	test('R4.3 a session idle past its window is invalid and removed', async () => {
+	test('R4.3 R6.6 a session idle past its window is invalid; cleanup removes it and ends its TMDB session', async () => {
 		setClock(START);
 		const { token, session } = await signIn(harness);
 		vi.setSystemTime(START.getTime() + 31 * DAY);
 		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
+		expect(await cleanUpExpiredSessions(harness.services)).toEqual({
+			ran: true,
+			deleted: 1,
+			yielded: false,
+			tmdbSessionsEnded: 1,
+			tmdbSessionsLeft: 0
+		});
 		const rows = await harness.database.sql`SELECT 1 FROM auth_sessions WHERE id = ${session.id}`;
 		expect(rows).toHaveLength(0);
+		// TMDB no longer knows the session: revoking it there finds nothing.
+		expect(harness.sandbox.sandbox.revokeSession(tmdbSessionIdOf(session)!)).toBe(false);
 	});
 
 	test('R4.1 the absolute lifetime ends even a session used every day', async () => {
@@ -230,6 +243,83 @@ describe('cleanup', () => {
 		} finally {
 			await other?.end();
 		}
+	});
+});
+
+describe('cleanup at TMDB', () => {
+	async function expireEverySession() {
+		await harness.database.sql`UPDATE auth_sessions SET expires_at = now() - interval '1 minute'`;
+	}
+
+	test('R6.6 when TMDB fails, the round still deletes the sessions and stops calling TMDB', async () => {
+		for (let index = 0; index < 3; index++) await signIn(harness, { username: 'ada' });
+		await expireEverySession();
+		// TMDB rejects the app's key: the call is not retried, so every call the round makes shows.
+		harness.sandbox.sandbox.injectFault(
+			'session/delete',
+			{ kind: 'tmdb_error', httpStatus: 401, statusCode: 7 },
+			10
+		);
+		harness.sandbox.sandbox.clearReceivedRequests();
+		expect(await cleanUpExpiredSessions(harness.services)).toEqual({
+			ran: true,
+			deleted: 3,
+			yielded: false,
+			tmdbSessionsEnded: 0,
+			tmdbSessionsLeft: 3
+		});
+		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
+		const calls = harness.sandbox.sandbox
+			.receivedRequests()
+			.filter((request) => request.endpoint === 'session/delete');
+		expect(calls).toHaveLength(1);
+	});
+
+	test('R6.6 the job runs a round every SESSION_CLEANUP_MINUTES and logs what it ended', async () => {
+		const { session } = await signIn(harness);
+		await expireEverySession();
+		harness.logs.length = 0;
+		const roundLogged = () =>
+			harness.logs
+				.map((line) => JSON.parse(line) as Record<string, unknown>)
+				.find((line) => line.event === 'session_cleanup');
+		// Only the job's interval is faked, so that five minutes pass at once.
+		vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+		const stop = startSessionCleanup(harness.services, harness.log);
+		vi.advanceTimersByTime(5 * 60_000 - 1);
+		expect(roundLogged()).toBeUndefined();
+		vi.advanceTimersByTime(1);
+		vi.useRealTimers();
+		await vi.waitFor(() => expect(roundLogged()).toBeDefined());
+		await stop();
+		expect(roundLogged()).toMatchObject({ deleted: 1, tmdbSessionsEnded: 1, tmdbSessionsLeft: 0 });
+		expect(
+			await harness.database.sql`SELECT 1 FROM auth_sessions WHERE id = ${session.id}`
+		).toHaveLength(0);
+		expect(harness.sandbox.sandbox.revokeSession(tmdbSessionIdOf(session)!)).toBe(false);
+	});
+
+	test('R6.6 stopping the server ends the round’s TMDB calls at once', async () => {
+		for (let index = 0; index < 3; index++) await signIn(harness, { username: 'ada' });
+		await expireEverySession();
+		harness.sandbox.sandbox.injectFault('session/delete', { kind: 'hang' }, 10);
+		harness.sandbox.sandbox.clearReceivedRequests();
+		// Without the signal, the hanging call would hold the round for a minute.
+		const patient = harness.servicesWith({
+			TMDB_TIMEOUT_MS: '60000',
+			TMDB_RETRY_BUDGET_MS: '60000'
+		});
+		const stopping = new AbortController();
+		const round = cleanUpExpiredSessions(patient, { signal: stopping.signal });
+		await vi.waitFor(() =>
+			expect(
+				harness.sandbox.sandbox
+					.receivedRequests()
+					.filter((request) => request.endpoint === 'session/delete')
+			).toHaveLength(1)
+		);
+		stopping.abort();
+		expect(await round).toMatchObject({ deleted: 3, tmdbSessionsEnded: 0, tmdbSessionsLeft: 3 });
 	});
 });
 

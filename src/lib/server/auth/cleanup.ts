@@ -1,13 +1,16 @@
 /**
- * Deletes expired sessions in the background. Every instance schedules it; one cleanup
- * deletes at a time. Each batch is a transaction that first takes a transaction-scoped advisory
- * lock: a transaction-mode pooler keeps a transaction on one server connection, and the lock ends
- * with it, so none can stay held on a pooled connection (a session-level lock could: its unlock
- * may reach another server connection). A round that finds the lock taken stops and leaves the
- * work to the instance holding it.
+ * Deletes expired sessions in the background, and ends their TMDB sessions, which TMDB never
+ * expires by itself. This job is where every expired session ends: a request that presents one
+ * only clears the cookie. Every instance schedules it; one cleanup deletes at a time. Each batch
+ * is a transaction that first takes a transaction-scoped advisory lock: a transaction-mode pooler
+ * keeps a transaction on one server connection, and the lock ends with it, so none can stay held
+ * on a pooled connection (a session-level lock could: its unlock may reach another server
+ * connection). A round that finds the lock taken stops and leaves the work to the instance
+ * holding it.
  */
 import type { Sql } from '../db/client.ts';
 import { deleteExpiredSessionBatch, deleteRateLimitsBefore } from '../db/auth.ts';
+import type { AuthServices } from '../services.ts';
 import { RATE_LIMIT_WINDOW_MS } from './login.ts';
 import type { Logger } from '../log.ts';
 
@@ -38,47 +41,89 @@ async function deleteBatchUnderLock(sql: Sql, now: Date, batchSize: number) {
 		const [lock] = await sql<{ locked: boolean }[]>`
 			SELECT pg_try_advisory_xact_lock(${CLEANUP_LOCK_KEY}) AS locked`;
 		if (!lock?.locked) return null;
-		const count = await deleteExpiredSessionBatch(sql, now, batchSize);
+		const sealedTmdbSessionIds = await deleteExpiredSessionBatch(sql, now, batchSize);
 		// Rate-limit windows that have passed are dead weight too.
-		if (count < batchSize)
+		if (sealedTmdbSessionIds.length < batchSize)
 			await deleteRateLimitsBefore(sql, new Date(now.getTime() - RATE_LIMIT_WINDOW_MS));
-		return count;
+		return sealedTmdbSessionIds;
 	});
 }
 
-/** One cleanup round: deletes every session expired by `now`, in batches. */
+/**
+ * Deletes every session expired by `now`, in batches. `afterBatch` gets each committed batch's
+ * sealed TMDB session ids (the job ends them at TMDB; the benchmark measures the database alone).
+ */
 export async function deleteExpiredSessions(
 	sql: Sql,
 	now: Date = new Date(),
-	batchSize = BATCH_SIZE
+	batchSize = BATCH_SIZE,
+	afterBatch?: (sealedTmdbSessionIds: string[]) => Promise<void>
 ): Promise<CleanupResult> {
 	let deleted = 0;
 	for (let batch = 0; ; batch++) {
-		const count = await deleteBatchUnderLock(sql, now, batchSize);
-		if (count === null) return { ran: batch > 0, deleted, yielded: batch > 0 };
-		deleted += count;
-		if (count < batchSize) return { ran: true, deleted, yielded: false };
+		const sealed = await deleteBatchUnderLock(sql, now, batchSize);
+		if (sealed === null) return { ran: batch > 0, deleted, yielded: batch > 0 };
+		deleted += sealed.length;
+		await afterBatch?.(sealed);
+		if (sealed.length < batchSize) return { ran: true, deleted, yielded: false };
 		await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
 	}
 }
 
-/** Runs cleanup every `intervalMinutes` until the returned stop function is called. */
-export function startSessionCleanup(
-	sql: Sql,
-	log: Logger,
-	intervalMinutes: number
-): () => Promise<void> {
+export type CleanupRound = CleanupResult & {
+	tmdbSessionsEnded: number;
+	/** Not ended because TMDB failed (the round then stops calling it) or the server stopped. */
+	tmdbSessionsLeft: number;
+};
+
+/**
+ * One round of the job: the expired sessions go, then their TMDB sessions, one at a time (no
+ * person waits, and one at a time is gentlest on TMDB's rate limit). The first TMDB failure
+ * leaves the round's remaining TMDB sessions alone: TMDB is down or rate-limiting, and each
+ * call would only retry into the same trouble. The client logs that failure. `signal` (the
+ * server stopping) ends the TMDB calls at once; the database work is short and finishes.
+ */
+export async function cleanUpExpiredSessions(
+	services: Pick<AuthServices, 'sql' | 'sessions' | 'tmdb'>,
+	options: { now?: Date; signal?: AbortSignal } = {}
+): Promise<CleanupRound> {
+	const { now = new Date(), signal } = options;
+	let tmdbSessionsEnded = 0;
+	let tmdbSessionsLeft = 0;
+	const result = await deleteExpiredSessions(services.sql, now, BATCH_SIZE, async (sealed) => {
+		for (const tmdbSessionId of services.sessions.openTmdbSessionIds(sealed)) {
+			if (tmdbSessionsLeft === 0 && !signal?.aborted) {
+				try {
+					await services.tmdb.deleteSession(tmdbSessionId, { signal });
+					tmdbSessionsEnded++;
+					continue;
+				} catch {
+					// Counted below with the rest; the client has logged why.
+				}
+			}
+			tmdbSessionsLeft++;
+		}
+	});
+	return { ...result, tmdbSessionsEnded, tmdbSessionsLeft };
+}
+
+/** Runs a cleanup round every `cleanupMinutes` until the returned stop function is called. */
+export function startSessionCleanup(services: AuthServices, log: Logger): () => Promise<void> {
 	let running: Promise<void> | undefined;
+	const stopping = new AbortController();
 	const runOnce = async () => {
 		const started = performance.now();
 		try {
-			const result = await deleteExpiredSessions(sql);
-			if (result.ran) {
+			const { ran, deleted, yielded, tmdbSessionsEnded, tmdbSessionsLeft } =
+				await cleanUpExpiredSessions(services, { signal: stopping.signal });
+			if (ran) {
 				log.info(
 					{
 						event: 'session_cleanup',
-						deleted: result.deleted,
-						yielded: result.yielded,
+						deleted,
+						yielded,
+						tmdbSessionsEnded,
+						tmdbSessionsLeft,
 						durationMs: Math.round(performance.now() - started)
 					},
 					'expired sessions deleted'
@@ -92,11 +137,12 @@ export function startSessionCleanup(
 		() => {
 			running ??= runOnce().finally(() => (running = undefined));
 		},
-		Math.min(intervalMinutes * 60_000, MAX_TIMER_MS)
+		Math.min(services.config.session.cleanupMinutes * 60_000, MAX_TIMER_MS)
 	);
 	timer.unref();
 	return async () => {
 		clearInterval(timer);
+		stopping.abort();
 		await running;
 	};
 }

@@ -178,10 +178,11 @@ class SingleQueryAdapter extends PostgresJsAdapter {
 		];
 	}
 
-	/** Lucia ends an expired session through here; every other end goes through the manager. */
-	override async deleteSession(sessionId: string): Promise<void> {
-		await deleteSessionById(this.sql, sessionId);
-	}
+	/**
+	 * Lucia calls this for an expired session. It stays until the cleanup job (auth/cleanup.ts),
+	 * which also ends its TMDB session, off the request path; the request only clears the cookie.
+	 */
+	override async deleteSession(): Promise<void> {}
 
 	override async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
 		await extendSessionExpiry(this.sql, sessionId, expiresAt, this.maxDays);

@@ -180,20 +180,21 @@ export async function deleteSessionById(sql: Sql, sessionId: string): Promise<vo
 	await sql`DELETE FROM auth_sessions WHERE id = ${sessionId}`;
 }
 
-/** Deletes up to `limit` expired sessions; returns how many it deleted. */
+/** Deletes up to `limit` expired sessions; returns their sealed TMDB session ids. */
 export async function deleteExpiredSessionBatch(
 	sql: Sql,
 	now: Date,
 	limit: number
-): Promise<number> {
-	const result = await sql`
+): Promise<string[]> {
+	const rows = await sql<{ tmdbSessionId: string }[]>`
 		DELETE FROM auth_sessions WHERE id IN (
 			SELECT id FROM auth_sessions WHERE expires_at <= ${now}
 			-- Ordered, so the batch comes from the expires_at index, not a scan past live rows.
 			ORDER BY expires_at LIMIT ${limit}
 			FOR UPDATE SKIP LOCKED
-		)`;
-	return result.count;
+		)
+		RETURNING tmdb_session_id AS "tmdbSessionId"`;
+	return rows.map((row) => row.tmdbSessionId);
 }
 
 /** Inserts or refreshes the user of a TMDB account and returns our user id. */
