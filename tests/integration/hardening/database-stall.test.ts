@@ -103,8 +103,13 @@ describe.skipIf(!process.env.TEST_DATABASE_URL || !hasPgBouncer)(
 				tlsProxy.stall();
 				expect((await browser.get('/account')).status).toBe(503);
 				expect(await eventually(() => tlsProxy.droppedWhileStalled >= 1)).toBe(true);
-				// Only the client-side bound ends a wait on an open connection that went silent.
-				expect(tlsApp.output.some((line) => line.includes('"database_unavailable"'))).toBe(true);
+				// Only the client-side bound ends a wait on an open connection that went silent. The
+				// app's log line comes through a pipe, so it may arrive just after the response.
+				expect(
+					await eventually(() =>
+						tlsApp.output.some((line) => line.includes('"database_unavailable"'))
+					)
+				).toBe(true);
 
 				tlsProxy.resume();
 				let status = 0;
