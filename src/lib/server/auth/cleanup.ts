@@ -90,15 +90,17 @@ export async function cleanUpExpiredSessions(
 	const { now = new Date(), signal } = options;
 	let tmdbSessionsEnded = 0;
 	let tmdbSessionsLeft = 0;
+	let tmdbFailed = false;
 	const result = await deleteExpiredSessions(services.sql, now, BATCH_SIZE, async (sealed) => {
 		for (const tmdbSessionId of services.sessions.openTmdbSessionIds(sealed)) {
-			if (tmdbSessionsLeft === 0 && !signal?.aborted) {
+			if (!tmdbFailed && !signal?.aborted) {
 				try {
 					await services.tmdb.deleteSession(tmdbSessionId, { signal });
 					tmdbSessionsEnded++;
 					continue;
 				} catch {
-					// Counted below with the rest; the client has logged why.
+					// The client has logged why; this one counts as left, with the rest.
+					tmdbFailed = true;
 				}
 			}
 			tmdbSessionsLeft++;

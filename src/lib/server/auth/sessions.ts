@@ -309,9 +309,15 @@ export function createSessionManager(
 	}
 
 	return {
-		/** Opens sealed TMDB session ids, dropping any no configured key opens. */
+		/**
+		 * Opens the sealed TMDB session ids of sessions that just ended, dropping any no configured
+		 * key opens. Not through the cache: these values are never seen again, and a cleanup batch
+		 * of them would push out the entries of live sessions.
+		 */
 		openTmdbSessionIds: (sealed: readonly string[]): string[] =>
-			sealed.map(openSecret).filter((value): value is string => value !== null),
+			sealed
+				.map((value) => decryptSecret(value, options.encryptionKeys))
+				.filter((value): value is string => value !== null),
 
 		/**
 		 * Starts a session for `userId`. Pass the transaction the user was stored in, so a user is
