@@ -112,6 +112,65 @@ describe('sessions', () => {
 		}
 	});
 
+	test('R4.2 R4.3 sessions looked up in the same turn share one statement, and each gets its own row', async () => {
+		const first = await signIn(harness, { username: 'first' });
+		const second = await signIn(harness, { username: 'second' });
+		const unknown = 'f'.repeat(64);
+		const queries: string[] = [];
+		harness.database.onQuery = (query) => queries.push(query);
+		try {
+			const found = await Promise.all(
+				[first.session.id, second.session.id, unknown, first.session.id].map((id) =>
+					selectSessionAndUser(harness.database.sql, id)
+				)
+			);
+			expect(queries).toHaveLength(1);
+			expect(found.map((row) => row && [row.session.id, row.user.username])).toEqual([
+				[first.session.id, 'first'],
+				[second.session.id, 'second'],
+				null,
+				[first.session.id, 'first']
+			]);
+			// The next turn asks again: a session ended in between is not found.
+			await harness.database.sql`DELETE FROM auth_sessions WHERE id = ${first.session.id}`;
+			queries.length = 0;
+			expect(await selectSessionAndUser(harness.database.sql, first.session.id)).toBeNull();
+			expect(queries).toHaveLength(1);
+		} finally {
+			harness.database.onQuery = undefined;
+		}
+	});
+
+	test('R4.3 a busy turn splits its lookups into statements of at most 100 sessions', async () => {
+		const ids = Array.from({ length: 150 }, (_, n) => n.toString(16).padStart(64, '0'));
+		const queries: string[] = [];
+		harness.database.onQuery = (query) => queries.push(query);
+		try {
+			const found = await Promise.all(
+				ids.map((id) => selectSessionAndUser(harness.database.sql, id))
+			);
+			expect(found.every((row) => row === null)).toBe(true);
+			const lookups = queries.filter((query) => query.includes('auth_session_and_user'));
+			expect(lookups.map((query) => query.match(/'[0-9a-f]{64}'/g)?.length)).toEqual([100, 50]);
+		} finally {
+			harness.database.onQuery = undefined;
+		}
+	});
+
+	test('R4.3 when the shared statement fails, every lookup in it fails with the error', async () => {
+		const { session } = await signIn(harness);
+		const ended = harness.database.connect({ max: 1 });
+		await ended.end();
+		const results = await Promise.allSettled(
+			[session.id, 'e'.repeat(64)].map((id) => selectSessionAndUser(ended, id))
+		);
+		expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+		expect(results.map((result) => (result as PromiseRejectedResult).reason.code)).toEqual([
+			'CONNECTION_ENDED',
+			'CONNECTION_ENDED'
+		]);
+	});
+
 	test.each([
 		['SQL in place of the id', "' OR '1'='1"],
 		['an id of the wrong shape', 'A'.repeat(64)],

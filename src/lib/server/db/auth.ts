@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TmdbAccount } from '../tmdb/client.ts';
+import type postgres from 'postgres';
 import type { Sql } from './client.ts';
 
 /** A session row as stored, apart from its id, user and expiry (which Lucia manages). */
@@ -43,13 +44,72 @@ export async function insertSession(
 /** Session ids are SHA-256 digests in hex: checked, so one inlined cannot inject anything. */
 const SESSION_ID = /^[0-9a-f]{64}$/;
 
+type Row = postgres.Row;
+/** Lookups asked for in this turn of the event loop, by session id, per pool. */
+type Lookup = {
+	promise: Promise<Row | undefined>;
+	resolve: (row: Row | undefined) => void;
+	reject: (error: unknown) => void;
+};
+const waitingLookups = new WeakMap<Sql, Map<string, Lookup>>();
+/** Keeps a statement short; a busier turn sends several, pipelined on the pool's connections. */
+const MAX_LOOKUPS_PER_STATEMENT = 100;
+
 /**
- * A session and its user. Every request with a cookie runs this, so it costs one exchange with
- * the server in every setting: behind a transaction-mode pooler (no named prepared statements)
- * a parameterised query takes two (Parse/Describe, then Bind/Execute), one without parameters
- * goes in one. Unnamed, so no prepared statement piles up per session id. The join is in the
- * function `auth_session_and_user` (migrations/0003), which keeps its plan per server connection.
+ * Every request that looks up its session in the same turn of the event loop (requests that
+ * arrived together) shares one statement: one exchange, one write, one run on the server for all
+ * of them, instead of one each, which is most of what a signed-in request costs under load
+ * (docs/performance.md). Each request still reads its row as it stands now, so a revoked session
+ * is refused at once. Without parameters, the statement goes in one exchange also behind a
+ * transaction-mode pooler (a parameterised one takes two there), and no prepared statement piles
+ * up per session id. The join is in `auth_session_and_user` (migrations/0003), which keeps its
+ * plan per server connection.
  */
+function lookUpSession(sql: Sql, sessionId: string): Promise<Row | undefined> {
+	let waiting = waitingLookups.get(sql);
+	if (!waiting) {
+		const batch = new Map<string, Lookup>();
+		waitingLookups.set(sql, batch);
+		// After the poll phase, when every request read in this turn has asked.
+		setImmediate(() => {
+			waitingLookups.delete(sql);
+			runLookups(sql, batch);
+		});
+		waiting = batch;
+	}
+	let lookup = waiting.get(sessionId);
+	if (!lookup) {
+		const settle = {} as Lookup;
+		settle.promise = new Promise((resolve, reject) => Object.assign(settle, { resolve, reject }));
+		waiting.set(sessionId, (lookup = settle));
+	}
+	return lookup.promise;
+}
+
+function runLookups(sql: Sql, batch: Map<string, Lookup>): void {
+	const ids = [...batch.keys()];
+	for (let start = 0; start < ids.length; start += MAX_LOOKUPS_PER_STATEMENT) {
+		const chunk = ids.slice(start, start + MAX_LOOKUPS_PER_STATEMENT);
+		const list = chunk.map((id) => `'${id}'`).join(',');
+		sql
+			.unsafe(
+				`SELECT s.* FROM unnest(ARRAY[${list}]::text[]) AS k(id), LATERAL auth_session_and_user(k.id) AS s`,
+				[],
+				{ prepare: false }
+			)
+			.then(
+				(rows) => {
+					const found = new Map(rows.map((row) => [row.id as string, row]));
+					for (const id of chunk) batch.get(id)?.resolve(found.get(id));
+				},
+				(error: unknown) => {
+					for (const id of chunk) batch.get(id)?.reject(error);
+				}
+			);
+	}
+}
+
+/** A session and its user (see `lookUpSession`), or null when there is no such session. */
 export async function selectSessionAndUser(
 	sql: Sql,
 	sessionId: string
@@ -58,9 +118,7 @@ export async function selectSessionAndUser(
 	user: { id: string } & UserRow;
 } | null> {
 	if (!SESSION_ID.test(sessionId)) return null;
-	const [row] = await sql.unsafe(`SELECT * FROM auth_session_and_user('${sessionId}')`, [], {
-		prepare: false
-	});
+	const row = await lookUpSession(sql, sessionId);
 	if (!row) return null;
 	return {
 		session: {
