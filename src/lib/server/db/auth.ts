@@ -45,12 +45,12 @@ export async function insertSession(
 const SESSION_ID = /^[0-9a-f]{64}$/;
 
 type Row = postgres.Row;
-/** Lookups asked for in this turn of the event loop, by session id, per pool. */
 type Lookup = {
 	promise: Promise<Row | undefined>;
 	resolve: (row: Row | undefined) => void;
 	reject: (error: unknown) => void;
 };
+/** Lookups asked for in this turn of the event loop, by session id, per pool. */
 const waitingLookups = new WeakMap<Sql, Map<string, Lookup>>();
 /** Keeps a statement short; a busier turn sends several, pipelined on the pool's connections. */
 const MAX_LOOKUPS_PER_STATEMENT = 100;
@@ -79,9 +79,9 @@ function lookUpSession(sql: Sql, sessionId: string): Promise<Row | undefined> {
 	}
 	let lookup = waiting.get(sessionId);
 	if (!lookup) {
-		const settle = {} as Lookup;
-		settle.promise = new Promise((resolve, reject) => Object.assign(settle, { resolve, reject }));
-		waiting.set(sessionId, (lookup = settle));
+		const created = {} as Lookup;
+		created.promise = new Promise((resolve, reject) => Object.assign(created, { resolve, reject }));
+		waiting.set(sessionId, (lookup = created));
 	}
 	return lookup.promise;
 }
