@@ -12,7 +12,7 @@ afterAll(async () => {
 	await stack?.stop();
 });
 
-test('200 sign-ins at once complete with 200 sessions and one user per TMDB account', async () => {
+test('200 sign-ins at once complete with 200 sessions and one user per TMDB account; 200 pages at once each show their own account', async () => {
 	const accounts = Array.from({ length: 50 }, (_, index) => `crowd-${index}`);
 	const browsers = Array.from({ length: 200 }, () => new BrowserSession(stack.app.url));
 	const results = await Promise.allSettled(
@@ -31,6 +31,11 @@ test('200 sign-ins at once complete with 200 sessions and one user per TMDB acco
 	expect(duplicates!.count).toBe(0);
 	const cookies = new Set(browsers.map((browser) => browser.cookies.get('marquee_session')));
 	expect(cookies.size).toBe(200);
+
+	// Requests that arrive together share one session lookup (db/auth.ts): none may get another's row.
+	const pages = await Promise.all(browsers.map(async (browser) => (await browser.get('/')).text()));
+	const shown = pages.map((page) => /class="username[^"]*">([^<]+)</.exec(page)?.[1]);
+	expect(shown).toEqual(browsers.map((_, index) => accounts[index % accounts.length]));
 	const errors = stack.app.output.filter((line) => line.includes('"level":50'));
 	expect(errors).toEqual([]);
 }, 120_000);
