@@ -166,8 +166,8 @@ export async function countRows(harness: Harness) {
 }
 
 /**
- * One harness per test file, filled in before the first test; every test starts with no users
- * or sessions and a fresh sandbox.
+ * One harness per test file, filled in before the first test; every test starts with no users,
+ * sessions or queued TMDB sessions, and a fresh sandbox.
  */
 export function useHarness(): Harness {
 	const harness = {} as Harness;
@@ -180,6 +180,7 @@ export function useHarness(): Harness {
 	beforeEach(async () => {
 		harness.sandbox.sandbox.reset();
 		await harness.database.sql`DELETE FROM users`;
+		await harness.database.sql`DELETE FROM tmdb_session_ends`;
 	});
 	return harness;
 }

@@ -5,12 +5,14 @@ import {
 	startSessionCleanup
 } from '../../../src/lib/server/auth/cleanup.ts';
 import {
+	endQueuedTmdbSessions,
 	revokeOtherSessions,
 	revokeSession,
 	signOut
 } from '../../../src/lib/server/auth/sign-out.ts';
 import { tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
-import { selectSessionAndUser } from '../../../src/lib/server/db/auth.ts';
+import type { AppSession } from '../../../src/lib/server/auth/types.ts';
+import { queueTmdbSessionEnds, selectSessionAndUser } from '../../../src/lib/server/db/auth.ts';
 import { CookieJar, eventFor, signIn, useHarness } from './harness.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -56,12 +58,12 @@ describe('sessions', () => {
 		const { token, session } = await signIn(harness);
 		vi.setSystemTime(START.getTime() + 31 * DAY);
 		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
-		expect(await cleanUpExpiredSessions(harness.services)).toEqual({
+		expect(await cleanUpExpiredSessions(harness.services, harness.log)).toEqual({
 			ran: true,
 			deleted: 1,
 			yielded: false,
 			tmdbSessionsEnded: 1,
-			tmdbSessionsLeft: 0
+			tmdbSessionsWaiting: 0
 		});
 		const rows = await harness.database.sql`SELECT 1 FROM auth_sessions WHERE id = ${session.id}`;
 		expect(rows).toHaveLength(0);
@@ -253,6 +255,10 @@ describe('cleanup', () => {
 		expect(result).toEqual({ ran: true, deleted: 2_500, yielded: false });
 		const [row] = await harness.database.sql`SELECT count(*)::int AS count FROM auth_sessions`;
 		expect(row!.count).toBe(11);
+		// Each deleted session's TMDB session is queued to be ended.
+		const [queued] = await harness.database.sql`
+			SELECT count(*)::int AS count FROM tmdb_session_ends WHERE tmdb_session_id = 'v1.x.y.z'`;
+		expect(queued!.count).toBe(2_500);
 	});
 
 	test.skipIf(!process.env.TEST_DATABASE_URL)(
@@ -310,8 +316,27 @@ describe('cleanup at TMDB', () => {
 		await harness.database.sql`UPDATE auth_sessions SET expires_at = now() - interval '1 minute'`;
 	}
 
-	test('R6.6 when TMDB fails, the round still deletes the sessions and stops calling TMDB', async () => {
-		for (let index = 0; index < 3; index++) await signIn(harness, { username: 'ada' });
+	function deleteCalls() {
+		return harness.sandbox.sandbox
+			.receivedRequests()
+			.filter((request) => request.endpoint === 'session/delete');
+	}
+
+	function queuedEnds() {
+		return harness.database.sql<
+			{ tmdb_session_id: string; attempts: number; next_attempt_at: Date }[]
+		>`
+			SELECT tmdb_session_id, attempts, next_attempt_at FROM tmdb_session_ends ORDER BY id`;
+	}
+
+	/** TMDB still knows a session when revoking it there finds it (which also ends it). */
+	const knownAtTmdb = (session: AppSession) =>
+		harness.sandbox.sandbox.revokeSession(tmdbSessionIdOf(session)!);
+
+	test('R6.6 when TMDB fails, the round still deletes the sessions and stops calling TMDB; later rounds end them', async () => {
+		const sessions = [];
+		for (let index = 0; index < 3; index++)
+			sessions.push(await signIn(harness, { username: 'ada' }));
 		await expireEverySession();
 		// TMDB rejects the app's key: the call is not retried, so every call the round makes shows.
 		harness.sandbox.sandbox.injectFault(
@@ -320,19 +345,132 @@ describe('cleanup at TMDB', () => {
 			10
 		);
 		harness.sandbox.sandbox.clearReceivedRequests();
-		expect(await cleanUpExpiredSessions(harness.services)).toEqual({
+		const now = new Date();
+		expect(await cleanUpExpiredSessions(harness.services, harness.log, { now })).toEqual({
 			ran: true,
 			deleted: 3,
 			yielded: false,
 			tmdbSessionsEnded: 0,
-			tmdbSessionsLeft: 3
+			tmdbSessionsWaiting: 3
 		});
 		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
-		const calls = harness.sandbox.sandbox
-			.receivedRequests()
-			.filter((request) => request.endpoint === 'session/delete');
-		expect(calls).toHaveLength(1);
+		expect(deleteCalls()).toHaveLength(1);
+
+		harness.sandbox.sandbox.clearFaults();
+		// The two never tried are due at once; the one that failed, SESSION_CLEANUP_MINUTES later.
+		expect(await cleanUpExpiredSessions(harness.services, harness.log, { now })).toMatchObject({
+			tmdbSessionsEnded: 2,
+			tmdbSessionsWaiting: 1
+		});
+		const later = new Date(now.getTime() + 5 * 60_000);
+		expect(
+			await cleanUpExpiredSessions(harness.services, harness.log, { now: later })
+		).toMatchObject({ tmdbSessionsEnded: 1, tmdbSessionsWaiting: 0 });
+		expect(deleteCalls()).toHaveLength(4);
+		for (const { session } of sessions) expect(knownAtTmdb(session)).toBe(false);
 	});
+
+	test('R3.1 R6.6 a TMDB session whose DELETE failed at sign-out is queued, sealed, and ended by the next round', async () => {
+		const { token, jar, session } = await signIn(harness);
+		jar.set('__Host-marquee_session', token, { path: '/' });
+		harness.sandbox.sandbox.injectFault(
+			'session/delete',
+			{ kind: 'tmdb_error', httpStatus: 401, statusCode: 7 },
+			1
+		);
+		await signOut(harness.services, eventFor(harness, jar, { session }));
+		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
+		const [queued] = await queuedEnds();
+		expect(queued!.attempts).toBe(0);
+		expect(queued!.tmdb_session_id).not.toContain(tmdbSessionIdOf(session)!);
+		expect(harness.services.sessions.openTmdbSessionIds([queued!.tmdb_session_id])).toEqual([
+			tmdbSessionIdOf(session)
+		]);
+
+		expect(await cleanUpExpiredSessions(harness.services, harness.log)).toMatchObject({
+			deleted: 0,
+			tmdbSessionsEnded: 1,
+			tmdbSessionsWaiting: 0
+		});
+		expect(knownAtTmdb(session)).toBe(false);
+	});
+
+	test('R6.6 each failed attempt doubles the wait before the next, up to a day', async () => {
+		await signIn(harness);
+		await expireEverySession();
+		harness.sandbox.sandbox.injectFault(
+			'session/delete',
+			{ kind: 'tmdb_error', httpStatus: 401, statusCode: 7 },
+			100
+		);
+		let now = new Date();
+		const waits: number[] = [];
+		await cleanUpExpiredSessions(harness.services, harness.log, { now });
+		for (let attempt = 1; attempt <= 3; attempt++) {
+			const [queued] = await queuedEnds();
+			expect(queued!.attempts).toBe(attempt);
+			waits.push((queued!.next_attempt_at.getTime() - now.getTime()) / 60_000);
+			now = queued!.next_attempt_at;
+			await cleanUpExpiredSessions(harness.services, harness.log, { now });
+		}
+		expect(waits).toEqual([5, 10, 20]);
+		await harness.database
+			.sql`UPDATE tmdb_session_ends SET attempts = 12, next_attempt_at = ${now}`;
+		await cleanUpExpiredSessions(harness.services, harness.log, { now });
+		const [queued] = await queuedEnds();
+		expect(queued!.next_attempt_at.getTime() - now.getTime()).toBe(24 * 60 * 60_000);
+	});
+
+	test('R6.6 a queued TMDB session no key opens, or one tried 20 times, is given up and logged', async () => {
+		const { session } = await signIn(harness);
+		await expireEverySession();
+		harness.sandbox.sandbox.injectFault(
+			'session/delete',
+			{ kind: 'tmdb_error', httpStatus: 401, statusCode: 7 },
+			1
+		);
+		const now = new Date();
+		await cleanUpExpiredSessions(harness.services, harness.log, { now });
+		await harness.database
+			.sql`UPDATE tmdb_session_ends SET attempts = 20, next_attempt_at = ${now}`;
+		await queueTmdbSessionEnds(harness.database.sql, ['v1.unknownkey.bm9uY2U.c2VhbGVk'], now);
+		harness.sandbox.sandbox.clearReceivedRequests();
+		harness.logs.length = 0;
+		expect(await cleanUpExpiredSessions(harness.services, harness.log, { now })).toMatchObject({
+			tmdbSessionsEnded: 0,
+			tmdbSessionsWaiting: 0
+		});
+		expect(deleteCalls()).toHaveLength(0);
+		const abandoned = harness.logs
+			.map((line) => JSON.parse(line) as Record<string, unknown>)
+			.filter((line) => line.event === 'tmdb_session_abandoned')
+			.map((line) => line.reason);
+		expect(abandoned.sort()).toEqual(['no_key_opens_it', 'too_many_attempts']);
+		expect(knownAtTmdb(session)).toBe(true);
+	});
+
+	test.skipIf(!process.env.TEST_DATABASE_URL)(
+		'R6.6 instances ending queued TMDB sessions together end each once (needs TEST_DATABASE_URL: the embedded database serves one connection)',
+		async () => {
+			const sessions = [];
+			for (let index = 0; index < 8; index++) sessions.push(await signIn(harness));
+			await expireEverySession();
+			await deleteExpiredSessions(harness.database.sql);
+			harness.sandbox.sandbox.clearReceivedRequests();
+			const other = harness.database.connect({ max: 2 });
+			try {
+				const rounds = await Promise.all([
+					endQueuedTmdbSessions(harness.services, harness.log),
+					endQueuedTmdbSessions({ ...harness.services, sql: other }, harness.log)
+				]);
+				expect(rounds.reduce((sum, round) => sum + round.ended, 0)).toBe(8);
+				expect(deleteCalls().map((call) => call.status)).toEqual(Array(8).fill(200));
+				for (const { session } of sessions) expect(knownAtTmdb(session)).toBe(false);
+			} finally {
+				await other.end();
+			}
+		}
+	);
 
 	test('R6.6 the job runs a round every SESSION_CLEANUP_MINUTES and logs what it ended', async () => {
 		const { session } = await signIn(harness);
@@ -351,7 +489,11 @@ describe('cleanup at TMDB', () => {
 		vi.useRealTimers();
 		await vi.waitFor(() => expect(roundLogged()).toBeDefined());
 		await stop();
-		expect(roundLogged()).toMatchObject({ deleted: 1, tmdbSessionsEnded: 1, tmdbSessionsLeft: 0 });
+		expect(roundLogged()).toMatchObject({
+			deleted: 1,
+			tmdbSessionsEnded: 1,
+			tmdbSessionsWaiting: 0
+		});
 		expect(
 			await harness.database.sql`SELECT 1 FROM auth_sessions WHERE id = ${session.id}`
 		).toHaveLength(0);
@@ -369,7 +511,7 @@ describe('cleanup at TMDB', () => {
 			TMDB_RETRY_BUDGET_MS: '60000'
 		});
 		const stopping = new AbortController();
-		const round = cleanUpExpiredSessions(patient, { signal: stopping.signal });
+		const round = cleanUpExpiredSessions(patient, harness.log, { signal: stopping.signal });
 		await vi.waitFor(() =>
 			expect(
 				harness.sandbox.sandbox
@@ -378,7 +520,7 @@ describe('cleanup at TMDB', () => {
 			).toHaveLength(1)
 		);
 		stopping.abort();
-		expect(await round).toMatchObject({ deleted: 3, tmdbSessionsEnded: 0, tmdbSessionsLeft: 3 });
+		expect(await round).toMatchObject({ deleted: 3, tmdbSessionsEnded: 0, tmdbSessionsWaiting: 3 });
 	});
 });
 

@@ -1,18 +1,19 @@
 /**
  * Deletes expired sessions in the background, and ends their TMDB sessions, which TMDB never
- * expires by itself. This job is where every expired session ends: a request that presents one
- * only clears the cookie. Every instance schedules it; one cleanup deletes at a time. Each batch
- * is a transaction that first takes a transaction-scoped advisory lock: a transaction-mode pooler
- * keeps a transaction on one server connection, and the lock ends with it, so none can stay held
- * on a pooled connection (a session-level lock could: its unlock may reach another server
- * connection). A round that finds the lock taken stops and leaves the work to the instance
- * holding it.
+ * expires by itself, with every other TMDB session still queued to be ended (sign-out.ts). This
+ * job is where every expired session ends: a request that presents one only clears the cookie.
+ * Every instance schedules it; one cleanup deletes at a time. Each batch is a transaction that
+ * first takes a transaction-scoped advisory lock: a transaction-mode pooler keeps a transaction
+ * on one server connection, and the lock ends with it, so none can stay held on a pooled
+ * connection (a session-level lock could: its unlock may reach another server connection). A
+ * round that finds the lock taken stops deleting and leaves that work to the instance holding it.
  */
 import type { Sql } from '../db/client.ts';
 import { deleteExpiredSessionBatch, deleteRateLimitsBefore } from '../db/auth.ts';
+import type { Logger } from '../log.ts';
 import type { AuthServices } from '../services.ts';
 import { RATE_LIMIT_WINDOW_MS } from './login.ts';
-import type { Logger } from '../log.ts';
+import { endQueuedTmdbSessions } from './sign-out.ts';
 
 /** "marquee cleanup": shared by every instance. */
 const CLEANUP_LOCK_KEY = 0x6d617263;
@@ -41,72 +42,53 @@ async function deleteBatchUnderLock(sql: Sql, now: Date, batchSize: number) {
 		const [lock] = await sql<{ locked: boolean }[]>`
 			SELECT pg_try_advisory_xact_lock(${CLEANUP_LOCK_KEY}) AS locked`;
 		if (!lock?.locked) return null;
-		const sealedTmdbSessionIds = await deleteExpiredSessionBatch(sql, now, batchSize);
+		const deleted = await deleteExpiredSessionBatch(sql, now, batchSize);
 		// Rate-limit windows that have passed are dead weight too.
-		if (sealedTmdbSessionIds.length < batchSize)
+		if (deleted < batchSize)
 			await deleteRateLimitsBefore(sql, new Date(now.getTime() - RATE_LIMIT_WINDOW_MS));
-		return sealedTmdbSessionIds;
+		return deleted;
 	});
 }
 
 /**
- * Deletes every session expired by `now`, in batches. `afterBatch` gets each committed batch's
- * sealed TMDB session ids (the job ends them at TMDB; the benchmark measures the database alone).
+ * Deletes every session expired by `now`, in batches, and queues their TMDB sessions to be
+ * ended (the benchmark times this part alone).
  */
 export async function deleteExpiredSessions(
 	sql: Sql,
 	now: Date = new Date(),
-	batchSize = BATCH_SIZE,
-	afterBatch?: (sealedTmdbSessionIds: string[]) => Promise<void>
+	batchSize = BATCH_SIZE
 ): Promise<CleanupResult> {
 	let deleted = 0;
 	for (let batch = 0; ; batch++) {
-		const sealed = await deleteBatchUnderLock(sql, now, batchSize);
-		if (sealed === null) return { ran: batch > 0, deleted, yielded: batch > 0 };
-		deleted += sealed.length;
-		await afterBatch?.(sealed);
-		if (sealed.length < batchSize) return { ran: true, deleted, yielded: false };
+		const count = await deleteBatchUnderLock(sql, now, batchSize);
+		if (count === null) return { ran: batch > 0, deleted, yielded: batch > 0 };
+		deleted += count;
+		if (count < batchSize) return { ran: true, deleted, yielded: false };
 		await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
 	}
 }
 
 export type CleanupRound = CleanupResult & {
 	tmdbSessionsEnded: number;
-	/** Not ended because TMDB failed (the round then stops calling it) or the server stopped. */
-	tmdbSessionsLeft: number;
+	/** Queued TMDB sessions still to be ended after this round (TMDB failed, or not due yet). */
+	tmdbSessionsWaiting: number;
 };
 
 /**
- * One round of the job: the expired sessions go, then their TMDB sessions, one at a time (no
- * person waits, and one at a time is gentlest on TMDB's rate limit). The first TMDB failure
- * leaves the round's remaining TMDB sessions alone: TMDB is down or rate-limiting, and each
- * call would only retry into the same trouble. The client logs that failure. `signal` (the
- * server stopping) ends the TMDB calls at once; the database work is short and finishes.
+ * One round of the job: the expired sessions go, then the queued TMDB sessions that are due are
+ * ended (`endQueuedTmdbSessions`). Every instance ends queued TMDB sessions, each claiming its
+ * own. `signal` (the server stopping) ends the TMDB calls at once; the database work is short
+ * and finishes.
  */
 export async function cleanUpExpiredSessions(
-	services: Pick<AuthServices, 'sql' | 'sessions' | 'tmdb'>,
+	services: Pick<AuthServices, 'sql' | 'sessions' | 'tmdb' | 'config'>,
+	log: Logger,
 	options: { now?: Date; signal?: AbortSignal } = {}
 ): Promise<CleanupRound> {
-	const { now = new Date(), signal } = options;
-	let tmdbSessionsEnded = 0;
-	let tmdbSessionsLeft = 0;
-	let tmdbFailed = false;
-	const result = await deleteExpiredSessions(services.sql, now, BATCH_SIZE, async (sealed) => {
-		for (const tmdbSessionId of services.sessions.openTmdbSessionIds(sealed)) {
-			if (!tmdbFailed && !signal?.aborted) {
-				try {
-					await services.tmdb.deleteSession(tmdbSessionId, { signal });
-					tmdbSessionsEnded++;
-					continue;
-				} catch {
-					// The client has logged why; this one counts as left, with the rest.
-					tmdbFailed = true;
-				}
-			}
-			tmdbSessionsLeft++;
-		}
-	});
-	return { ...result, tmdbSessionsEnded, tmdbSessionsLeft };
+	const result = await deleteExpiredSessions(services.sql, options.now);
+	const { ended, waiting } = await endQueuedTmdbSessions(services, log, options);
+	return { ...result, tmdbSessionsEnded: ended, tmdbSessionsWaiting: waiting };
 }
 
 /** Runs a cleanup round every `cleanupMinutes` until the returned stop function is called. */
@@ -116,8 +98,8 @@ export function startSessionCleanup(services: AuthServices, log: Logger): () => 
 	const runOnce = async () => {
 		const started = performance.now();
 		try {
-			const { ran, deleted, yielded, tmdbSessionsEnded, tmdbSessionsLeft } =
-				await cleanUpExpiredSessions(services, { signal: stopping.signal });
+			const { ran, deleted, yielded, tmdbSessionsEnded, tmdbSessionsWaiting } =
+				await cleanUpExpiredSessions(services, log, { signal: stopping.signal });
 			if (ran) {
 				log.info(
 					{
@@ -125,7 +107,7 @@ export function startSessionCleanup(services: AuthServices, log: Logger): () => 
 						deleted,
 						yielded,
 						tmdbSessionsEnded,
-						tmdbSessionsLeft,
+						tmdbSessionsWaiting,
 						durationMs: Math.round(performance.now() - started)
 					},
 					'expired sessions deleted'

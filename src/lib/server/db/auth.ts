@@ -1,7 +1,8 @@
 /**
- * The SQL of sign-in and sessions: users, sessions (the Lucia adapter's queries too) and the
- * sign-in rate limit. Rows come back camelCase. Times come from the caller (never SQL `now()`),
- * so tests can move a controllable clock and several instances agree on one notion of time.
+ * The SQL of sign-in and sessions: users, sessions (the Lucia adapter's queries too), the TMDB
+ * sessions still to be ended at TMDB, and the sign-in rate limit. Rows come back camelCase.
+ * Times come from the caller (never SQL `now()`), so tests can move a controllable clock and
+ * several instances agree on one notion of time.
  */
 import { randomUUID } from 'node:crypto';
 import type { TmdbAccount } from '../tmdb/client.ts';
@@ -238,21 +239,75 @@ export async function deleteSessionById(sql: Sql, sessionId: string): Promise<vo
 	await sql`DELETE FROM auth_sessions WHERE id = ${sessionId}`;
 }
 
-/** Deletes up to `limit` expired sessions; returns their sealed TMDB session ids. */
+/**
+ * Deletes up to `limit` expired sessions and, in the same statement, queues their TMDB sessions
+ * to be ended (due at `now`), so none is lost between the two. Returns how many it deleted.
+ */
 export async function deleteExpiredSessionBatch(
 	sql: Sql,
 	now: Date,
 	limit: number
-): Promise<string[]> {
-	const rows = await sql<{ tmdbSessionId: string }[]>`
-		DELETE FROM auth_sessions WHERE id IN (
-			SELECT id FROM auth_sessions WHERE expires_at <= ${now}
-			-- Ordered, so the batch comes from the expires_at index, not a scan past live rows.
-			ORDER BY expires_at LIMIT ${limit}
+): Promise<number> {
+	const result = await sql`
+		WITH ended AS (
+			DELETE FROM auth_sessions WHERE id IN (
+				SELECT id FROM auth_sessions WHERE expires_at <= ${now}
+				-- Ordered, so the batch comes from the expires_at index, not a scan past live rows.
+				ORDER BY expires_at LIMIT ${limit}
+				FOR UPDATE SKIP LOCKED
+			)
+			RETURNING tmdb_session_id
+		)
+		INSERT INTO tmdb_session_ends (tmdb_session_id, next_attempt_at)
+		SELECT tmdb_session_id, ${now} FROM ended`;
+	return result.count;
+}
+
+/** Queues sealed TMDB session ids to be ended at TMDB from `dueAt` on. */
+export async function queueTmdbSessionEnds(
+	sql: Sql,
+	sealedTmdbSessionIds: readonly string[],
+	dueAt: Date
+): Promise<void> {
+	if (sealedTmdbSessionIds.length === 0) return;
+	const rows = sealedTmdbSessionIds.map((id) => ({ tmdb_session_id: id, next_attempt_at: dueAt }));
+	await sql`INSERT INTO tmdb_session_ends ${sql(rows)}`;
+}
+
+export type TmdbSessionEnd = { id: string; tmdbSessionId: string; attempts: number };
+
+/**
+ * Claims the queued TMDB session that has been due longest: counts the attempt and moves its
+ * next one `retryDelayMs(attempts)` later, in one statement, so no other round or instance takes
+ * it meanwhile and a crash mid-call only delays it. Undefined when none is due.
+ */
+export async function claimDueTmdbSessionEnd(
+	sql: Sql,
+	now: Date,
+	retryDelayMs: { baseMs: number; maxMs: number }
+): Promise<TmdbSessionEnd | undefined> {
+	const [row] = await sql<TmdbSessionEnd[]>`
+		UPDATE tmdb_session_ends SET attempts = attempts + 1,
+			next_attempt_at = ${now}::timestamptz + interval '1 millisecond' *
+				least(${retryDelayMs.baseMs}::float8 * power(2, attempts), ${retryDelayMs.maxMs})
+		WHERE id = (
+			SELECT id FROM tmdb_session_ends WHERE next_attempt_at <= ${now}
+			ORDER BY next_attempt_at LIMIT 1
 			FOR UPDATE SKIP LOCKED
 		)
-		RETURNING tmdb_session_id AS "tmdbSessionId"`;
-	return rows.map((row) => row.tmdbSessionId);
+		RETURNING id::text, tmdb_session_id AS "tmdbSessionId", attempts`;
+	return row;
+}
+
+export async function deleteTmdbSessionEnd(sql: Sql, id: string): Promise<void> {
+	await sql`DELETE FROM tmdb_session_ends WHERE id = ${id}`;
+}
+
+export async function countTmdbSessionEnds(sql: Sql): Promise<number> {
+	const [row] = await sql<
+		{ count: number }[]
+	>`SELECT count(*)::int AS count FROM tmdb_session_ends`;
+	return row?.count ?? 0;
 }
 
 /** Inserts or refreshes the user of a TMDB account and returns our user id. */
