@@ -6,11 +6,12 @@ import {
 } from '../../../src/lib/server/auth/cleanup.ts';
 import {
 	endQueuedTmdbSessions,
+	MAX_TMDB_ENDS_PER_ROUND,
 	revokeOtherSessions,
 	revokeSession,
 	signOut
 } from '../../../src/lib/server/auth/sign-out.ts';
-import { tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
+import { encryptSecret, tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
 import type { AppSession } from '../../../src/lib/server/auth/types.ts';
 import { queueTmdbSessionEnds, selectSessionAndUser } from '../../../src/lib/server/db/auth.ts';
 import { CookieJar, eventFor, signIn, useHarness } from './harness.ts';
@@ -447,6 +448,23 @@ describe('cleanup at TMDB', () => {
 			.map((line) => line.reason);
 		expect(abandoned.sort()).toEqual(['no_key_opens_it', 'too_many_attempts']);
 		expect(knownAtTmdb(session)).toBe(true);
+	});
+
+	test('R6.6 a round ends at most 500 queued TMDB sessions, so a backlog never holds up the next rounds', async () => {
+		const keys = harness.services.config.session.encryptionKeys;
+		// TMDB answers a DELETE of a session it does not know as gone: each counts as ended.
+		const sealed = Array.from({ length: MAX_TMDB_ENDS_PER_ROUND + 1 }, (_, index) =>
+			encryptSecret(index.toString(16).padStart(40, '0'), keys)
+		);
+		await queueTmdbSessionEnds(harness.database.sql, sealed, new Date());
+		expect(await cleanUpExpiredSessions(harness.services, harness.log)).toMatchObject({
+			tmdbSessionsEnded: 500,
+			tmdbSessionsWaiting: 1
+		});
+		expect(await cleanUpExpiredSessions(harness.services, harness.log)).toMatchObject({
+			tmdbSessionsEnded: 1,
+			tmdbSessionsWaiting: 0
+		});
 	});
 
 	test.skipIf(!process.env.TEST_DATABASE_URL)(

@@ -107,10 +107,12 @@ export async function endTmdbSessionsQuietly(
 /** After this many attempts (about 13 days at the default interval) a TMDB session is given up. */
 const MAX_END_ATTEMPTS = 20;
 const MAX_RETRY_DELAY_MS = 24 * 60 * 60_000;
+/** Per round, so that a backlog (TMDB back after an outage) never holds up the next rounds. */
+export const MAX_TMDB_ENDS_PER_ROUND = 500;
 
 /**
- * Ends the queued TMDB sessions that are due, one at a time: no person waits, and it is
- * gentlest on TMDB's rate limit. Each claim schedules the next attempt, twice as far off each
+ * Ends the queued TMDB sessions that are due, one at a time and at most 500 a round: no person
+ * waits, and it is gentlest on TMDB's rate limit. Each claim schedules the next attempt, twice as far off each
  * time from `SESSION_CLEANUP_MINUTES` up to a day, so a failure needs no bookkeeping, and the
  * first one ends the round: TMDB is down or rate-limiting, and more calls would only retry into
  * the same trouble (the client logs why). `signal` (the server stopping) ends the calls at once.
@@ -126,7 +128,7 @@ export async function endQueuedTmdbSessions(
 		maxMs: MAX_RETRY_DELAY_MS
 	};
 	let ended = 0;
-	while (!signal?.aborted) {
+	for (let claimed = 0; claimed < MAX_TMDB_ENDS_PER_ROUND && !signal?.aborted; claimed++) {
 		const queued = await claimDueTmdbSessionEnd(services.sql, now, retryDelayMs);
 		if (!queued) break;
 		const [tmdbSessionId] = services.sessions.openTmdbSessionIds([queued.tmdbSessionId]);
