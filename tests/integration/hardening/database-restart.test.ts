@@ -63,12 +63,13 @@ test('R5 a database restart: requests fail cleanly with 503, then work again wit
 	expect(app.child.exitCode).toBeNull();
 
 	database = await startEmbeddedPostgres({ dataDir, port });
-	let status = 0;
-	for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
-		status = (await browser.get('/account')).status;
-		if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+	const statuses: number[] = [];
+	for (let attempt = 0; attempt < 50 && statuses.at(-1) !== 200; attempt++) {
+		statuses.push((await browser.get('/account')).status);
+		if (statuses.at(-1) !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
 	}
-	expect(status).toBe(200);
+	// On failure, say what each try got and what the app logged.
+	expect(statuses.at(-1), `${statuses.join(' ')}\n${app.output.slice(-30).join('\n')}`).toBe(200);
 	expect(await (await browser.get('/account')).text()).toContain('restart-survivor');
 	const crashes = app.output.filter((line) => /uncaught|unhandled rejection/i.test(line));
 	expect(crashes).toEqual([]);
