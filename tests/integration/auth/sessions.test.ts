@@ -530,13 +530,7 @@ describe('cleanup at TMDB', () => {
 		});
 		const stopping = new AbortController();
 		const round = cleanUpExpiredSessions(patient, harness.log, { signal: stopping.signal });
-		await vi.waitFor(() =>
-			expect(
-				harness.sandbox.sandbox
-					.receivedRequests()
-					.filter((request) => request.endpoint === 'session/delete')
-			).toHaveLength(1)
-		);
+		await vi.waitFor(() => expect(deleteCalls()).toHaveLength(1));
 		stopping.abort();
 		expect(await round).toMatchObject({ deleted: 3, tmdbSessionsEnded: 0, tmdbSessionsWaiting: 3 });
 	});
