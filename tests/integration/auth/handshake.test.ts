@@ -33,6 +33,10 @@ function sessionNewCalls() {
 describe('the sign-in handshake', () => {
 	test('R1.1 start creates a request token, binds it to the browser and points TMDB back at /auth/callback', async () => {
 		const jar = new CookieJar();
+		// Pinned 900 ms into a second, so the cookie's expiry is exact rather than compared with a
+		// later wall-clock read (which fails when the machine's clock steps back).
+		const second = Math.floor(Date.now() / 1000) * 1000;
+		harness.sandbox.sandbox.pinClock(second + 900);
 		const { approvalUrl, requestToken } = await startLogin(harness, jar, '/account?tab=1');
 		expect(approvalUrl.origin).toBe(harness.sandbox.url);
 		expect(approvalUrl.pathname).toBe(`/authenticate/${requestToken}`);
@@ -47,9 +51,9 @@ describe('the sign-in handshake', () => {
 			secure: true
 		});
 		expect(pending?.options).not.toHaveProperty('domain');
-		const expires = (pending?.options as { expires: Date }).expires.getTime();
-		expect(expires - Date.now()).toBeGreaterThan(55 * 60_000);
-		expect(expires - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+		// The pending login lives exactly as long as TMDB's request token (60 minutes).
+		const expires = (pending?.options as { expires: Date }).expires;
+		expect(expires.getTime()).toBe(second + 60 * 60_000);
 		// The cookie binds the token by its hash; the token itself is not in it.
 		const decoded = Buffer.from(pending!.value, 'base64url').toString('utf8');
 		expect(decoded).not.toContain(requestToken);

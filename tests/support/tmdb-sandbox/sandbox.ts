@@ -41,6 +41,8 @@ export type TestSandbox = Pick<TmdbSandbox, 'handle' | 'accounts'> & {
 	decideRequestToken(requestToken: string, decision: TokenDecision): boolean;
 	/** Moves the sandbox clock forward, to expire request tokens. */
 	advanceClock(ms: number): void;
+	/** Stops the sandbox clock at `atMs`, so a test can assert exact times (advanceClock still adds). */
+	pinClock(atMs: number): void;
 	/** Forgets tokens, sessions, watchlist changes, faults, received requests and clock changes. */
 	reset(): void;
 };
@@ -51,6 +53,7 @@ export function createTestSandbox(options: {
 }): TestSandbox {
 	const baseNow = options.now ?? Date.now;
 	let clockOffsetMs = 0;
+	let pinnedAtMs: number | undefined;
 	const faults = createFaultQueue();
 	let received: ReceivedRequest[] = [];
 	// Set for the request being routed; the sandbox handles one request at a time per call.
@@ -58,7 +61,7 @@ export function createTestSandbox(options: {
 
 	const core = createTmdbSandbox({
 		credentials: options.credentials,
-		now: () => baseNow() + clockOffsetMs,
+		now: () => (pinnedAtMs ?? baseNow()) + clockOffsetMs,
 		async intercept(route, request) {
 			const entry = entries.get(request);
 			if (entry) entry.endpoint = route;
@@ -114,12 +117,16 @@ export function createTestSandbox(options: {
 		advanceClock(ms) {
 			clockOffsetMs += ms;
 		},
+		pinClock(atMs) {
+			pinnedAtMs = atMs;
+		},
 		reset() {
 			core.state.clear();
 			core.watchlists.clear();
 			faults.clear();
 			received = [];
 			clockOffsetMs = 0;
+			pinnedAtMs = undefined;
 		}
 	};
 }

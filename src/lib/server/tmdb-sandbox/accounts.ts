@@ -66,10 +66,6 @@ export const SANDBOX_USERNAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 const TYPED_ACCOUNT_ID_BASE = 5_000_000;
 const TYPED_ACCOUNT_ID_RANGE = 1_000_000_000;
 
-export function findSandboxAccountById(id: number): SandboxAccount | undefined {
-	return SANDBOX_ACCOUNTS.find((account) => account.id === id);
-}
-
 export function findSandboxAvatar(file: string): SandboxAccount | undefined {
 	return SANDBOX_ACCOUNTS.find((account) => account.avatarPath === `/${file}`);
 }

@@ -125,9 +125,6 @@ export const errorResponseSchema = z.object({
 	status_message: z.string().optional()
 });
 
-export type RequestTokenResponse = z.output<typeof requestTokenResponseSchema>;
-export type SessionResponse = z.output<typeof sessionResponseSchema>;
 export type AccountResponse = z.output<typeof accountResponseSchema>;
-export type AccountMovie = z.output<typeof accountMovieSchema>;
 export type AccountMoviesResponse = z.output<typeof accountMoviesResponseSchema>;
 export type ErrorResponse = z.output<typeof errorResponseSchema>;
