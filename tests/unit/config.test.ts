@@ -94,6 +94,8 @@ describe('R7.1 configuration', () => {
 		['TMDB_WEB_URL', 'http://evil.example', /TMDB_WEB_URL: must use https/],
 		['TMDB_API_URL', 'not a url', /TMDB_API_URL: expected an absolute URL/],
 		['DATABASE_URL', 'mysql://db/x', /DATABASE_URL: expected a postgres:\/\//],
+		['DATABASE_URL', 'postgres://u@h1,h2/db', /DATABASE_URL: name one host: host lists/],
+		['DATABASE_URL', 'postgres://u:p@h1:5432,h2:5432/db', /DATABASE_URL: name one host/],
 		[
 			'SESSION_ENCRYPTION_KEYS',
 			'c2hvcnQ=',
@@ -117,6 +119,12 @@ describe('R7.1 configuration', () => {
 	])('R7.1 production refuses to start without %s', (name, message) => {
 		const problems = problemsOf({ ...productionEnv, [name]: undefined });
 		expect(problems.join('\n')).toMatch(message);
+	});
+
+	test('a DATABASE_URL whose password holds a comma still names one host', () => {
+		const url = 'postgres://marquee:pa,ss@db.internal:5432/marquee?sslmode=require';
+		const config = parseConfig({ ...productionEnv, DATABASE_URL: url }, { dev: false });
+		expect(config.database.url).toBe(url);
 	});
 
 	test('production with TMDB_SANDBOX=true needs no TMDB credential', () => {

@@ -38,6 +38,12 @@ export function isLoopbackHost(hostname: string): boolean {
 	return isIP(hostname) === 4 && hostname.startsWith('127.');
 }
 
+/** The host part of a URL's authority, read as text: `new URL` rejects `h1:5432,h2:5432`. */
+const hostsOf = (url: string) => {
+	const authority = url.replace(/^[^:]*:\/\//, '').split(/[/?#]/)[0] ?? '';
+	return authority.slice(authority.lastIndexOf('@') + 1);
+};
+
 const emptyAsUndefined = (value: unknown) =>
 	typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -120,6 +126,12 @@ const envSchema = z.object({
 			.url({ message: 'expected a PostgreSQL URL such as postgres://user@host:5432/db' })
 			.refine((value) => !URL.canParse(value) || /^postgres(ql)?:$/.test(new URL(value).protocol), {
 				message: 'expected a postgres:// or postgresql:// URL'
+			})
+			// The app's own socket (db/client.ts) connects to one host; a list would use its first
+			// host only, silently, so it is refused.
+			.refine((value) => !hostsOf(value).includes(','), {
+				message:
+					'name one host: host lists (failover) are not supported; use the single address or DNS name your provider fails over'
 			})
 			.optional()
 	),

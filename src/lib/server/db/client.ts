@@ -106,7 +106,7 @@ class SilenceBoundedSocket extends Duplex {
 	}
 }
 
-/** Connects to the first host: a custom socket replaces postgres.js's multi-host rotation. */
+/** One host: a custom socket replaces postgres.js's host rotation, so config refuses host lists. */
 function openSocket(options: SocketOptions, timeoutMs: number): SilenceBoundedSocket {
 	const raw = options.path
 		? net.connect(options.path)
