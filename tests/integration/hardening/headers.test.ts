@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { clientKey } from '../../../src/lib/server/auth/login.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
 import { startAppStack, type AppStack } from './app-harness.ts';
 
@@ -70,6 +72,20 @@ describe('rate limiting of sign-in', () => {
 			.filter((request) => request.endpoint === 'token/new').length;
 		expect(tokenCalls).toBeLessThanOrEqual(4);
 	}, 90_000);
+
+	test('R6.2 the limiter stores a client as a keyed MAC: not its address, nor a plain hash of it', async () => {
+		await new BrowserSession(stack.app.url).post('/auth/login', { returnTo: '/' });
+		const rows = await stack.database.sql<{ key: string }[]>`SELECT key FROM rate_limits`;
+		expect(rows.length).toBeGreaterThan(0);
+		// A plain hash of an address is found by hashing every address (2^32 for IPv4).
+		const plainHashes = [clientKey('127.0.0.1'), clientKey('::1'), 'unknown'].map((client) =>
+			createHash('sha256').update(client).digest('base64url').slice(0, 22)
+		);
+		for (const { key } of rows) {
+			expect(key).toMatch(/^(sign_in|callback):[A-Za-z0-9_-]{22}$/);
+			expect(plainHashes).not.toContain(key.split(':')[1]);
+		}
+	});
 
 	test('over the limit, callbacks get a 429 page with Retry-After', async () => {
 		const statuses: number[] = [];

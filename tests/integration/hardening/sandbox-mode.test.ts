@@ -60,15 +60,25 @@ test('R7.2 the sandbox avatar is served by the app itself', async () => {
 	expect(response.headers.get('content-type')).toContain('image/svg+xml');
 });
 
-test('R6.7 the request token on the sandbox approval page stays out of the request log', async () => {
+test('R6.7 the request token on the sandbox approval page stays out of the logs, a refused cross-site post included', async () => {
 	const browser = new BrowserSession(app.url);
 	const started = await browser.post('/auth/login', { returnTo: '/' });
 	const approval = new URL(started.headers.get('location')!, app.url);
 	const requestToken = approval.pathname.split('/').pop()!;
 	await browser.get(approval.pathname + approval.search);
 	await browser.post(approval.pathname + approval.search, { account: 'ada', decision: 'deny' });
+	// The cross-site refusal logs the path too, before the request log line.
+	const crossSite = await browser.post(
+		approval.pathname,
+		{ decision: 'approve' },
+		{ 'sec-fetch-site': 'cross-site' }
+	);
+	expect(crossSite.status).toBe(403);
 	const requestLines = app.output.filter((line) => line.includes('/sandbox/tmdb/authenticate'));
-	expect(requestLines.length).toBeGreaterThanOrEqual(2);
+	expect(requestLines.length).toBeGreaterThanOrEqual(3);
+	expect(requestLines.filter((line) => line.includes('cross_site_request_refused'))).toHaveLength(
+		1
+	);
 	expect(app.output.join('\n')).not.toContain(requestToken);
 });
 

@@ -140,7 +140,7 @@ function decodedPath(pathname: string): string {
 
 // --- The rate limit of sign-in starts and callbacks, per client, in PostgreSQL so it holds
 // across instances. A fixed one-minute window keeps it to one statement a hit. Clients are
-// stored hashed: the limiter needs to tell them apart, not to know them. ---
+// stored as a MAC: the limiter needs to tell them apart, not to know them. ---
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
@@ -151,7 +151,9 @@ async function limitSignInAttempts(
 	now = new Date()
 ): Promise<void> {
 	const windowStart = Math.floor(now.getTime() / RATE_LIMIT_WINDOW_MS) * RATE_LIMIT_WINDOW_MS;
-	const client = createHash('sha256').update(clientOf(event)).digest('base64url').slice(0, 22);
+	// Keyed: with a plain hash, every IPv4 address behind a row could be found by trying all 2^32.
+	const keys = services.config.session.encryptionKeys;
+	const client = macOf(clientOf(event), keys[0]!, 'client address').slice(0, 22);
 	const hits = await countRateLimitHit(services.sql, `${bucket}:${client}`, new Date(windowStart));
 	if (hits <= services.config.session.signInRateLimitPerMinute) return;
 	const retryAfterSeconds = Math.max(
@@ -206,15 +208,16 @@ const pendingLoginSchema = z.object({
 	e: z.number().int().positive()
 });
 
-const macKeys = new WeakMap<Buffer, Buffer>();
+const macKeys = new WeakMap<Buffer, Record<string, Buffer>>();
 
-function macOf(value: string, key: Buffer): string {
-	let macKey = macKeys.get(key);
-	if (!macKey) {
-		macKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'marquee cookie mac v1', 32));
-		macKeys.set(key, macKey);
-	}
-	return createHmac('sha256', macKey).update(value).digest('base64url');
+/** HMAC-SHA-256 under a key derived from `key` for one purpose, so no two uses share a key. */
+function macOf(value: string, key: Buffer, purpose = 'cookie mac'): string {
+	const derived = macKeys.get(key) ?? {};
+	macKeys.set(key, derived);
+	derived[purpose] ??= Buffer.from(
+		hkdfSync('sha256', key, Buffer.alloc(0), `marquee ${purpose} v1`, 32)
+	);
+	return createHmac('sha256', derived[purpose]).update(value).digest('base64url');
 }
 
 /** `<value>.<mac>`; the value must not contain a dot (base64url never does). */
