@@ -1,6 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
 import { existsSync } from 'node:fs';
-import { APP_URL, IN_APP_SANDBOX_URL } from './ports.ts';
+import { APP_URL, HTTPS_URL, IN_APP_SANDBOX_URL } from './ports.ts';
 
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
@@ -20,6 +20,9 @@ const launchOptions = existsSync(DEBIAN_CHROMIUM)
 
 const FAULT_TESTS = /tmdb-trouble\.test\.ts$/;
 const IN_APP_SANDBOX_TESTS = /in-app-sandbox\.test\.ts$/;
+const HTTPS_TESTS = /https\.test\.ts$/;
+// The proxy's certificate is self-signed for 127.0.0.1 (tls-proxy.ts).
+const overHttps = { baseURL: HTTPS_URL, ignoreHTTPSErrors: true };
 const jsOn = { ...devices['Desktop Chrome'], javaScriptEnabled: true };
 const jsOff = { ...devices['Desktop Chrome'], javaScriptEnabled: false };
 
@@ -42,8 +45,19 @@ export default defineConfig({
 	// shared TMDB sandbox run last and one at a time (a fault hits whichever call comes next, so it
 	// must not meet another test's sign-in): their projects wait for the others to finish.
 	projects: [
-		{ name: 'js-on', testIgnore: [FAULT_TESTS, IN_APP_SANDBOX_TESTS], use: { ...jsOn } },
-		{ name: 'js-off', testIgnore: [FAULT_TESTS, IN_APP_SANDBOX_TESTS], use: { ...jsOff } },
+		{
+			name: 'js-on',
+			testIgnore: [FAULT_TESTS, IN_APP_SANDBOX_TESTS, HTTPS_TESTS],
+			use: { ...jsOn }
+		},
+		{
+			name: 'js-off',
+			testIgnore: [FAULT_TESTS, IN_APP_SANDBOX_TESTS, HTTPS_TESTS],
+			use: { ...jsOff }
+		},
+		// The same server behind a TLS-terminating proxy, as production runs it.
+		{ name: 'https-js-on', testMatch: HTTPS_TESTS, use: { ...jsOn, ...overHttps } },
+		{ name: 'https-js-off', testMatch: HTTPS_TESTS, use: { ...jsOff, ...overHttps } },
 		// The built server in sandbox mode, where the approval page is on the app's own origin.
 		{
 			name: 'in-app-sandbox-js-on',
@@ -70,7 +84,8 @@ export default defineConfig({
 	],
 	webServer: [
 		{ command: 'npx tsx tests/e2e/serve.ts', url: `${APP_URL}/` },
-		{ command: 'npx tsx tests/e2e/serve.ts in-app-sandbox', url: `${IN_APP_SANDBOX_URL}/` }
+		{ command: 'npx tsx tests/e2e/serve.ts in-app-sandbox', url: `${IN_APP_SANDBOX_URL}/` },
+		{ command: 'npx tsx tests/e2e/serve.ts https', url: `${HTTPS_URL}/`, ignoreHTTPSErrors: true }
 	].map((server) => ({
 		...server,
 		cwd: '../..',

@@ -8,3 +8,8 @@ export const E2E_TMDB_API_KEY = 'e2e0000000000000000000000000000000000key';
 /** The second app of the suite: the built server in sandbox mode, TMDB played by its in-app sandbox. */
 export const IN_APP_SANDBOX_PORT = Number(process.env.E2E_IN_APP_SANDBOX_PORT ?? APP_PORT + 2);
 export const IN_APP_SANDBOX_URL = `http://127.0.0.1:${IN_APP_SANDBOX_PORT}`;
+/** The third: the built server in sandbox mode behind a TLS-terminating proxy (tls-proxy.ts). */
+export const HTTPS_PORT = Number(process.env.E2E_HTTPS_PORT ?? APP_PORT + 3);
+export const HTTPS_URL = `https://127.0.0.1:${HTTPS_PORT}`;
+/** Where that app itself listens, in plain http behind the proxy. */
+export const BEHIND_PROXY_PORT = Number(process.env.E2E_BEHIND_PROXY_PORT ?? APP_PORT + 4);

@@ -6,7 +6,8 @@
  *
  * With the argument `in-app-sandbox` it serves the built app in sandbox mode instead
  * (TMDB_SANDBOX=true, no TMDB credential): TMDB is the app's own in-app sandbox, on the app's
- * origin, as a new user meets it.
+ * origin, as a new user meets it. With `https`, the same behind a TLS-terminating proxy, as
+ * production runs it: Secure, `__Host-` cookies and HSTS, in a real browser.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,14 +16,25 @@ import { createTestDatabase, databaseEnv } from '../helpers/database.ts';
 import {
 	APP_PORT,
 	APP_URL,
+	BEHIND_PROXY_PORT,
 	E2E_TMDB_API_KEY,
+	HTTPS_PORT,
+	HTTPS_URL,
 	IN_APP_SANDBOX_PORT,
 	IN_APP_SANDBOX_URL,
 	SANDBOX_PORT,
 	SANDBOX_URL
 } from './ports.ts';
+import { startTlsProxy } from './tls-proxy.ts';
 
-const inAppSandbox = process.argv[2] === 'in-app-sandbox';
+const mode = process.argv[2];
+const behindTls = mode === 'https';
+const inAppSandbox = mode === 'in-app-sandbox' || behindTls;
+const [port, origin] = behindTls
+	? [BEHIND_PROXY_PORT, HTTPS_URL]
+	: inAppSandbox
+		? [IN_APP_SANDBOX_PORT, IN_APP_SANDBOX_URL]
+		: [APP_PORT, APP_URL];
 const database = await createTestDatabase({ migrated: false });
 const sandbox = inAppSandbox
 	? null
@@ -41,9 +53,9 @@ const app = spawn(process.execPath, ['build'], {
 	env: {
 		...process.env,
 		NODE_ENV: 'production',
-		PORT: String(inAppSandbox ? IN_APP_SANDBOX_PORT : APP_PORT),
+		PORT: String(port),
 		HOST: '127.0.0.1',
-		ORIGIN: inAppSandbox ? IN_APP_SANDBOX_URL : APP_URL,
+		ORIGIN: origin,
 		...databaseEnv(database, 10),
 		SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
 		...tmdbEnv,
@@ -56,12 +68,15 @@ const app = spawn(process.execPath, ['build'], {
 	}
 });
 
+const proxy = behindTls ? await startTlsProxy(HTTPS_PORT, BEHIND_PROXY_PORT) : null;
+
 let stopping = false;
 async function stop(code: number): Promise<void> {
 	if (stopping) return;
 	stopping = true;
 	app.kill('SIGTERM');
 	await new Promise((resolve) => app.once('exit', resolve));
+	proxy?.close();
 	await sandbox?.stop();
 	await database.drop();
 	process.exit(code);
