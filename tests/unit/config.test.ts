@@ -114,7 +114,7 @@ describe('R7.1 configuration', () => {
 
 	test.each([
 		['DATABASE_URL', /DATABASE_URL: required outside development/],
-		['SESSION_ENCRYPTION_KEYS', /SESSION_ENCRYPTION_KEYS: required in production/],
+		['SESSION_ENCRYPTION_KEYS', /SESSION_ENCRYPTION_KEYS: required outside development/],
 		['TMDB_API_KEY', /TMDB_API_KEY: set TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN/]
 	])('R7.1 production refuses to start without %s', (name, message) => {
 		const problems = problemsOf({ ...productionEnv, [name]: undefined });
@@ -125,6 +125,16 @@ describe('R7.1 configuration', () => {
 		const url = 'postgres://marquee:pa,ss@db.internal:5432/marquee?sslmode=require';
 		const config = parseConfig({ ...productionEnv, DATABASE_URL: url }, { dev: false });
 		expect(config.database.url).toBe(url);
+	});
+
+	test('outside development the keys are required without NODE_ENV=production too', () => {
+		const env = { ...productionEnv, NODE_ENV: undefined, SESSION_ENCRYPTION_KEYS: undefined };
+		expect(problemsOf(env).map((problem) => problem.split(':')[0])).toEqual([
+			'SESSION_ENCRYPTION_KEYS'
+		]);
+		expect(parseConfig({ ...env, SESSION_ENCRYPTION_KEYS: KEY_A }, { dev: false }).production).toBe(
+			false
+		);
 	});
 
 	test('production with TMDB_SANDBOX=true needs no TMDB credential', () => {

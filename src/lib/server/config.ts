@@ -248,9 +248,11 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 			'DATABASE_URL: required outside development (postgres://user@host:5432/db); only `npm run dev` falls back to the embedded database'
 		);
 	}
-	if (production && !vars.SESSION_ENCRYPTION_KEYS) {
+	// Not only with NODE_ENV=production: a built server started as `node build` would otherwise
+	// seal with a key generated on its disk, and every session would end when that disk went.
+	if (!options.dev && !vars.SESSION_ENCRYPTION_KEYS) {
 		problems.push(
-			'SESSION_ENCRYPTION_KEYS: required in production (comma-separated base64 32-byte keys; openssl rand -base64 32)'
+			'SESSION_ENCRYPTION_KEYS: required outside development (comma-separated base64 32-byte keys; openssl rand -base64 32); only `npm run dev` generates one into .data/'
 		);
 	}
 	if (vars.SESSION_MAX_DAYS < vars.SESSION_IDLE_DAYS) {

@@ -29,6 +29,9 @@ export function readConfigOrExit(env: Env, dev: boolean): Config {
 export async function startServer(env: Env, dev: boolean): Promise<Config> {
 	const config = readConfigOrExit(env, dev);
 	setRootLogLevel(config.logLevel);
+	if (!dev && !config.production) {
+		log.warn('NODE_ENV is not production, so responses carry no HSTS; `npm start` sets it');
+	}
 	if (config.production && config.tmdb.sandbox) {
 		log.warn(
 			'TMDB_SANDBOX=true in production: sign-in uses the built-in TMDB sandbox, not TMDB. Never do this for real users.'

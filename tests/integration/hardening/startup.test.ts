@@ -31,7 +31,12 @@ describe('R7.1 the built server refuses a bad configuration at start', () => {
 		[
 			'a missing encryption key in production',
 			{ SESSION_ENCRYPTION_KEYS: '' },
-			/SESSION_ENCRYPTION_KEYS: required in production/
+			/SESSION_ENCRYPTION_KEYS: required outside development/
+		],
+		[
+			'a missing encryption key, started as `node build` without NODE_ENV',
+			{ SESSION_ENCRYPTION_KEYS: '', NODE_ENV: '' },
+			/SESSION_ENCRYPTION_KEYS: required outside development/
 		],
 		[
 			'a plain-http TMDB URL that is not loopback',
@@ -77,6 +82,20 @@ describe('the TMDB credential is checked at start', () => {
 		} finally {
 			await app.stop();
 			await sandbox.stop();
+			await database.drop();
+		}
+	}, 60_000);
+});
+
+describe('R7.1 a built server started without NODE_ENV=production', () => {
+	test('starts, and says that it sends no HSTS', async () => {
+		const database = await createTestDatabase({ sharedWithApp: true });
+		const app = await startApp({ ...databaseEnv(database), TMDB_SANDBOX: 'true', NODE_ENV: '' });
+		try {
+			expect(app.output.join('\n')).toContain('NODE_ENV is not production');
+			expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+		} finally {
+			await app.stop();
 			await database.drop();
 		}
 	}, 60_000);
