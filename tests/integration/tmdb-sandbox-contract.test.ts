@@ -71,22 +71,14 @@ describe('documented TMDB bodies parse with the client schemas', () => {
 
 describe('the sandbox answers in the documented shapes', () => {
 	let server: SandboxServer;
-	// A test that checks a time pins the sandbox's clock: the wall clock can step back between
-	// the test reading it and the sandbox reading it (CI's VM did, by 2 ms).
-	let pinnedNow: number | undefined;
 
 	beforeAll(async () => {
-		server = await startSandboxServer({
-			port: 0,
-			credentials: [API_KEY],
-			now: () => pinnedNow ?? Date.now()
-		});
+		server = await startSandboxServer({ port: 0, credentials: [API_KEY] });
 	});
 	afterAll(async () => {
 		await server.stop();
 	});
 	beforeEach(() => {
-		pinnedNow = undefined;
 		server.sandbox.reset();
 	});
 
@@ -141,7 +133,9 @@ describe('the sandbox answers in the documented shapes', () => {
 	});
 
 	test('GET /3/authentication/token/new: 40 hex, TMDB date format, 60-minute life', async () => {
-		pinnedNow = Date.UTC(2026, 10, 27, 18, 22, 26, 900);
+		// Pinned: the wall clock can step back between a test reading it and the sandbox reading
+		// it (CI's VM did, by 2 ms). reset() unpins it.
+		server.sandbox.pinClock(Date.UTC(2026, 10, 27, 18, 22, 26, 900));
 		const answer = await call('GET', '/3/authentication/token/new');
 		const raw = answer.body as { expires_at: string; request_token: string };
 		expect(Object.keys(raw).sort()).toEqual(Object.keys(DOCUMENTED.tokenNew).sort());

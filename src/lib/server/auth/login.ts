@@ -212,8 +212,8 @@ const macKeys = new WeakMap<Buffer, Record<string, Buffer>>();
 
 /** HMAC-SHA-256 under a key derived from `key` for one purpose, so no two uses share a key. */
 function macOf(value: string, key: Buffer, purpose = 'cookie mac'): string {
-	const derived = macKeys.get(key) ?? {};
-	macKeys.set(key, derived);
+	let derived = macKeys.get(key);
+	if (!derived) macKeys.set(key, (derived = {}));
 	derived[purpose] ??= Buffer.from(
 		hkdfSync('sha256', key, Buffer.alloc(0), `marquee ${purpose} v1`, 32)
 	);
