@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { encryptSecret } from '../src/lib/server/auth/sessions.ts';
+import { encryptSecret } from '../src/lib/server/auth/keys.ts';
 import {
 	createBenchDatabase,
 	seededToken,

@@ -22,7 +22,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { deleteExpiredSessions } from '../src/lib/server/auth/cleanup.ts';
-import { encryptSecret } from '../src/lib/server/auth/sessions.ts';
+import { encryptSecret } from '../src/lib/server/auth/keys.ts';
 import { isLoopbackHost } from '../src/lib/server/config.ts';
 import {
 	countSessions,
@@ -45,6 +45,7 @@ import {
 	type Target
 } from './report.ts';
 import { startPgBouncer, type PgBouncer } from '../tests/helpers/pgbouncer.ts';
+import { cleanupServicesOn } from '../tests/helpers/database.ts';
 import { countRoundTrips } from './round-trips.ts';
 import { killAllServers, startAppServer, type AppServer } from './server.ts';
 import { startWireCounter, type WireCounter } from './wire-counter.ts';
@@ -512,7 +513,10 @@ async function measureCleanupUnderLoad(
 		during: async () => {
 			const started = performance.now();
 			try {
-				const result = await deleteExpiredSessions(large.database.sql, new Date());
+				const result = await deleteExpiredSessions(
+					cleanupServicesOn(large.database.sql),
+					new Date()
+				);
 				const durationMs = Math.round(performance.now() - started);
 				outcome.cleanup = { deleted: result.deleted, durationMs };
 				log(`cleanup deleted ${result.deleted} sessions in ${durationMs} ms`);

@@ -7,9 +7,12 @@
  * through its own PgBouncer in transaction mode, as the app would be on a managed host.
  */
 import { randomBytes } from 'node:crypto';
+import { createSessionManager } from '../../src/lib/server/auth/sessions.ts';
 import { connect, type ConnectOptions, type Sql } from '../../src/lib/server/db/client.ts';
 import { startEmbeddedPostgres } from '../../src/lib/server/db/embedded.ts';
 import { migrate } from '../../src/lib/server/db/migrate.ts';
+import { log } from '../../src/lib/server/log.ts';
+import { createTmdbClient } from '../../src/lib/server/tmdb/client.ts';
 import { startPgBouncer, type PgBouncer } from './pgbouncer.ts';
 
 export type TestDatabase = {
@@ -108,4 +111,26 @@ export async function createTestDatabase(
 	}
 	if (options.migrated ?? true) await migrate(database.sql);
 	return database;
+}
+
+/**
+ * What the cleanup job needs on `sql`, as another instance would have it. Its TMDB client is
+ * never called: the cleanup's expired sessions only queue their TMDB sessions.
+ */
+export function cleanupServicesOn(sql: Sql) {
+	const tmdb = createTmdbClient({
+		apiUrl: 'http://127.0.0.1:9',
+		credential: { kind: 'api_key', apiKey: 'unused' },
+		timeoutMs: 1_000,
+		retryBudgetMs: 1_000,
+		log
+	});
+	const options = {
+		encryptionKeys: [randomBytes(32)],
+		idleDays: 30,
+		maxDays: 90,
+		tmdbCheckMinutes: 60,
+		cleanupMinutes: 5
+	};
+	return { sql, sessions: createSessionManager(sql, options, tmdb, () => log) };
 }

@@ -6,7 +6,7 @@ import { migrate } from '../../src/lib/server/db/migrate.ts';
 import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
 import { startApp, TEST_ENCRYPTION_KEY } from '../helpers/app-process.ts';
 import { BrowserSession } from '../helpers/browser-session.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { cleanupServicesOn, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { hasPgBouncer } from '../helpers/pgbouncer.ts';
 import { APP_TMDB_KEY, appEnv } from './hardening/app-harness.ts';
 
@@ -112,15 +112,15 @@ describe.skipIf(!process.env.TEST_DATABASE_URL || !hasPgBouncer)(
 				// The second instance is in the middle of a batch: the first skips its round.
 				await second.begin(async (tx) => {
 					await tx`SELECT pg_advisory_xact_lock(${CLEANUP_LOCK_KEY})`;
-					expect(await deleteExpiredSessions(first, new Date(), 500)).toEqual({
+					expect(await deleteExpiredSessions(cleanupServicesOn(first), new Date(), 500)).toEqual({
 						ran: false,
 						deleted: 0,
 						yielded: false
 					});
 				});
 				const results = await Promise.all([
-					deleteExpiredSessions(first, new Date(), 500),
-					deleteExpiredSessions(second, new Date(), 500)
+					deleteExpiredSessions(cleanupServicesOn(first), new Date(), 500),
+					deleteExpiredSessions(cleanupServicesOn(second), new Date(), 500)
 				]);
 				expect(results.reduce((sum, result) => sum + result.deleted, 0)).toBe(3000);
 				expect(results.some((result) => result.ran)).toBe(true);
@@ -132,7 +132,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL || !hasPgBouncer)(
 					WHERE locktype = 'advisory' AND objid = ${CLEANUP_LOCK_KEY}
 						AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 				expect(locks).toHaveLength(0);
-				expect(await deleteExpiredSessions(second)).toMatchObject({ ran: true, deleted: 0 });
+				expect(await deleteExpiredSessions(cleanupServicesOn(second))).toMatchObject({
+					ran: true,
+					deleted: 0
+				});
 			} finally {
 				await first.end({ timeout: 5 });
 				await second.end({ timeout: 5 });

@@ -1,10 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import {
-	readPendingLoginCookie,
-	safeReturnPath,
-	signValue
-} from '../../src/lib/server/auth/login.ts';
+import { signValue } from '../../src/lib/server/auth/keys.ts';
+import { readPendingLoginCookie, safeReturnPath } from '../../src/lib/server/auth/login.ts';
 import {
 	isWellFormedSessionToken,
 	readSessionCookie,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { decryptSecret, encryptSecret, keyId } from '../../src/lib/server/auth/sessions.ts';
+import { decryptSecret, encryptSecret, keyId } from '../../src/lib/server/auth/keys.ts';
 
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);

@@ -20,12 +20,15 @@ export type AuthServices = {
 	tmdb: TmdbClient;
 };
 
+/** `log` gives the logger to write to at the moment of writing (the current request's by default). */
 export function createAuthServices(deps: {
 	config: Config;
 	sql: Sql;
 	tmdb: TmdbClient;
+	log?: () => Logger;
 }): AuthServices {
-	return { ...deps, sessions: createSessionManager(deps.sql, deps.config.session, deps.tmdb) };
+	const { config, sql, tmdb, log = requestLog } = deps;
+	return { config, sql, tmdb, sessions: createSessionManager(sql, config.session, tmdb, log) };
 }
 
 /** The current request's logger (it carries the request id); the root logger outside a request. */

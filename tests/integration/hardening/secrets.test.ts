@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { decryptSecret } from '../../../src/lib/server/auth/sessions.ts';
+import { decryptSecret } from '../../../src/lib/server/auth/keys.ts';
 import { TEST_ENCRYPTION_KEY } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
 import { APP_TMDB_KEY, startAppStack, type AppStack } from './app-harness.ts';

@@ -1,7 +1,7 @@
 /**
- * Deletes expired sessions in the background, and ends their TMDB sessions, which TMDB never
- * expires by itself, with every other TMDB session still queued to be ended (sign-out.ts). This
- * job is where every expired session ends: a request that presents one only clears the cookie.
+ * Ends expired sessions in the background through the one door (session-ends.ts), then the TMDB
+ * sessions queued to be ended, which TMDB never expires by itself: those of expired sessions and
+ * every other one TMDB has not confirmed yet.
  * Every instance schedules it; one cleanup deletes at a time. Each batch is a transaction that
  * first takes a transaction-scoped advisory lock: a transaction-mode pooler keeps a transaction
  * on one server connection, and the lock ends with it, so none can stay held on a pooled
@@ -9,11 +9,10 @@
  * round that finds the lock taken stops deleting and leaves that work to the instance holding it.
  */
 import type { Sql } from '../db/client.ts';
-import { deleteExpiredSessionBatch, deleteRateLimitsBefore } from '../db/auth.ts';
+import { deleteRateLimitsBefore } from '../db/auth.ts';
 import type { Logger } from '../log.ts';
 import type { AuthServices } from '../services.ts';
 import { RATE_LIMIT_WINDOW_MS } from './login.ts';
-import { endQueuedTmdbSessions } from './sign-out.ts';
 
 /** "marquee cleanup": shared by every instance. */
 const CLEANUP_LOCK_KEY = 0x6d617263;
@@ -34,15 +33,18 @@ export type CleanupResult = {
 	yielded: boolean;
 };
 
-/** Deletes one batch under the cleanup lock; null when another instance holds it. */
-async function deleteBatchUnderLock(sql: Sql, now: Date, batchSize: number) {
-	return sql.begin(async (tx) => {
+type CleanupServices = Pick<AuthServices, 'sql' | 'sessions'>;
+
+/** Ends one batch under the cleanup lock; null when another instance holds it. */
+async function endBatchUnderLock(services: CleanupServices, now: Date, batchSize: number) {
+	return services.sql.begin(async (tx) => {
 		// A transaction runs queries like the pool; postgres.js only types it without pool methods.
 		const sql = tx as unknown as Sql;
 		const [lock] = await sql<{ locked: boolean }[]>`
 			SELECT pg_try_advisory_xact_lock(${CLEANUP_LOCK_KEY}) AS locked`;
 		if (!lock?.locked) return null;
-		const deleted = await deleteExpiredSessionBatch(sql, now, batchSize);
+		const which = { expiredBy: now, limit: batchSize };
+		const deleted = await services.sessions.endSessions(which, 'expired', { within: sql, now });
 		// Rate-limit windows that have passed are dead weight too.
 		if (deleted < batchSize)
 			await deleteRateLimitsBefore(sql, new Date(now.getTime() - RATE_LIMIT_WINDOW_MS));
@@ -55,13 +57,13 @@ async function deleteBatchUnderLock(sql: Sql, now: Date, batchSize: number) {
  * ended (the benchmark times this part alone).
  */
 export async function deleteExpiredSessions(
-	sql: Sql,
+	services: CleanupServices,
 	now: Date = new Date(),
 	batchSize = BATCH_SIZE
 ): Promise<CleanupResult> {
 	let deleted = 0;
 	for (let batch = 0; ; batch++) {
-		const count = await deleteBatchUnderLock(sql, now, batchSize);
+		const count = await endBatchUnderLock(services, now, batchSize);
 		if (count === null) return { ran: batch > 0, deleted, yielded: batch > 0 };
 		deleted += count;
 		if (count < batchSize) return { ran: true, deleted, yielded: false };
@@ -82,12 +84,11 @@ export type CleanupRound = CleanupResult & {
  * and finishes.
  */
 export async function cleanUpExpiredSessions(
-	services: Pick<AuthServices, 'sql' | 'sessions' | 'tmdb' | 'config'>,
-	log: Logger,
+	services: CleanupServices,
 	options: { now?: Date; signal?: AbortSignal } = {}
 ): Promise<CleanupRound> {
-	const result = await deleteExpiredSessions(services.sql, options.now);
-	const { ended, waiting } = await endQueuedTmdbSessions(services, log, options);
+	const result = await deleteExpiredSessions(services, options.now);
+	const { ended, waiting } = await services.sessions.endQueuedTmdbSessions(options);
 	return { ...result, tmdbSessionsEnded: ended, tmdbSessionsWaiting: waiting };
 }
 
@@ -99,7 +100,7 @@ export function startSessionCleanup(services: AuthServices, log: Logger): () => 
 		const started = performance.now();
 		try {
 			const { ran, deleted, yielded, tmdbSessionsEnded, tmdbSessionsWaiting } =
-				await cleanUpExpiredSessions(services, log, { signal: stopping.signal });
+				await cleanUpExpiredSessions(services, { signal: stopping.signal });
 			if (ran) {
 				log.info(
 					{

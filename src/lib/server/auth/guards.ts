@@ -2,7 +2,8 @@ import { getRequestEvent } from '$app/server';
 import type { TmdbSessionClient } from '../tmdb/client.ts';
 import { authServices } from '../services.ts';
 import { redirectToSignIn } from './login.ts';
-import { deleteSessionCookie, sessionLogId, tmdbSessionIdOf } from './sessions.ts';
+import { sessionLogId } from './session-ends.ts';
+import { deleteSessionCookie, tmdbSessionIdOf } from './sessions.ts';
 import type { AppSession, AppUser } from './types.ts';
 
 /**
@@ -11,8 +12,9 @@ import type { AppSession, AppUser } from './types.ts';
  * action, not only a layout.
  *
  * `tmdb` adds the TMDB session id itself, so the id never passes through a page's code. When
- * TMDB answers that the session is dead (HTTP 401, code 3), our session ends then and there (row
- * and cookie) and the person is sent to sign in again, back to where they were afterwards.
+ * TMDB answers that the session is dead (HTTP 401, code 3), our session ends then and there (row,
+ * cookie, and its TMDB session queued like any other) and the person is sent to sign in again,
+ * back to where they were afterwards.
  */
 export function requireUser(): { user: AppUser; session: AppSession; tmdb: TmdbSessionClient } {
 	const event = getRequestEvent();
@@ -24,7 +26,7 @@ export function requireUser(): { user: AppUser; session: AppSession; tmdb: TmdbS
 		sessionId: tmdbSessionId,
 		accountId: user.tmdbAccountId,
 		onSessionInvalid: async (error) => {
-			await services.sessions.invalidateSession(session.id);
+			await services.sessions.endSessions({ sessionId: session.id }, 'revoked_at_tmdb');
 			deleteSessionCookie(event);
 			log.info(
 				{

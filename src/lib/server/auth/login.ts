@@ -7,27 +7,16 @@
  */
 import { redirect, type RequestEvent } from '@sveltejs/kit';
 import ipaddr from 'ipaddr.js';
-import { createHash, createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import {
-	countRateLimitHit,
-	deleteSessionById,
-	deleteUserSessionsBeyond,
-	upsertTmdbUser
-} from '../db/auth.ts';
-import type { Sql } from '../db/client.ts';
+import { countRateLimitHit, upsertTmdbUser } from '../db/auth.ts';
 import { isDatabaseOutage } from '../db/outage.ts';
 import type { AuthServices } from '../services.ts';
 import { approvalUrl } from '../tmdb/client.ts';
 import { isTmdbError, userMessageFor, type TmdbErrorKind } from '../tmdb/errors.ts';
-import {
-	cookieNaming,
-	sessionLogId,
-	setSessionCookie,
-	tmdbSessionIdOf,
-	type CookieEvent
-} from './sessions.ts';
-import { endTmdbSessionsQuietly } from './sign-out.ts';
+import { sessionLogId } from './session-ends.ts';
+import { cookieNaming, setSessionCookie, type CookieEvent } from './sessions.ts';
+import { macOf, signValue, verifySignedValue } from './keys.ts';
 import type { AppSession } from './types.ts';
 
 // --- Why a sign-in failed: a short code in the sign-in page's URL. The page shows a message
@@ -208,36 +197,6 @@ const pendingLoginSchema = z.object({
 	e: z.number().int().positive()
 });
 
-const macKeys = new WeakMap<Buffer, Record<string, Buffer>>();
-
-/** HMAC-SHA-256 under a key derived from `key` for one purpose, so no two uses share a key. */
-function macOf(value: string, key: Buffer, purpose = 'cookie mac'): string {
-	let derived = macKeys.get(key);
-	if (!derived) macKeys.set(key, (derived = {}));
-	derived[purpose] ??= Buffer.from(
-		hkdfSync('sha256', key, Buffer.alloc(0), `marquee ${purpose} v1`, 32)
-	);
-	return createHmac('sha256', derived[purpose]).update(value).digest('base64url');
-}
-
-/** `<value>.<mac>`; the value must not contain a dot (base64url never does). */
-export function signValue(value: string, keys: readonly Buffer[]): string {
-	return `${value}.${macOf(value, keys[0]!)}`;
-}
-
-/** The value when some configured key signed it, otherwise null. */
-export function verifySignedValue(signed: string, keys: readonly Buffer[]): string | null {
-	const [value, mac, ...rest] = signed.split('.');
-	if (!value || !mac || rest.length > 0) return null;
-	// Compared as text: base64url decoding ignores trailing bits, so two spellings decode alike.
-	const presented = Buffer.from(mac);
-	const valid = keys.some((key) => {
-		const expected = Buffer.from(macOf(value, key));
-		return presented.length === expected.length && timingSafeEqual(presented, expected);
-	});
-	return valid ? value : null;
-}
-
 export function hashRequestToken(requestToken: string): string {
 	return createHash('sha256').update(requestToken).digest('hex');
 }
@@ -383,29 +342,23 @@ export async function completeTmdbLogin(
 
 	try {
 		const account = await services.tmdb.getAccount(tmdbSessionId);
+		const userId = await upsertTmdbUser(services.sql, account, new Date());
+		// Before the new session exists, so that a failure here leaves nothing half made: no
+		// session fixation (the browser's session is replaced), and the cap counts the new one.
+		await Promise.all([
+			currentSession && services.sessions.endSessions({ sessionId: currentSession.id }, 'replaced'),
+			services.sessions.endSessions(
+				{ userId, keepNewest: services.config.session.maxPerUser - 1 },
+				'over_cap'
+			)
+		]);
 		const userAgent = event.request.headers.get('user-agent');
-		const { token, session, ended } = await services.sql.begin(async (tx) => {
-			// A transaction runs queries like the pool; postgres.js only types it without pool methods.
-			const sql = tx as unknown as Sql;
-			const userId = await upsertTmdbUser(sql, account, new Date());
-			// No session fixation: the session this browser had is replaced.
-			if (currentSession) await deleteSessionById(sql, currentSession.id);
-			const created = await services.sessions.createSession(sql, userId, tmdbSessionId, userAgent);
-			// Beyond the cap, the person's least recently used sessions end.
-			const beyondCap = await deleteUserSessionsBeyond(
-				sql,
-				userId,
-				services.config.session.maxPerUser
-			);
-			return { ...created, ended: services.sessions.openTmdbSessionIds(beyondCap) };
-		});
+		const { token, session } = await services.sessions.createSession(
+			userId,
+			tmdbSessionId,
+			userAgent
+		);
 		setSessionCookie(event, token, session.expiresAt);
-		const replaced = currentSession && tmdbSessionIdOf(currentSession);
-		if (replaced) ended.push(replaced);
-		if (ended.length > 0) {
-			log.info({ event: 'sessions_ended_on_sign_in', count: ended.length }, 'older sessions ended');
-			await endTmdbSessionsQuietly(services, ended, log);
-		}
 		log.info(
 			{ event: 'sign_in_completed', session: sessionLogId(session.id), tmdbAccountId: account.id },
 			'signed in'
@@ -413,7 +366,7 @@ export async function completeTmdbLogin(
 		return { kind: 'signed_in', session, returnTo: safeReturnPath(pending.returnTo) };
 	} catch (error) {
 		// Our side failed after TMDB made a session: end it there, so nothing is left behind.
-		await endTmdbSessionsQuietly(services, [tmdbSessionId], log);
+		await services.sessions.endUnusedTmdbSession(tmdbSessionId);
 		throw loginFailure(log, 'sign-in could not be completed', error);
 	}
 }

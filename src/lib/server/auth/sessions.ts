@@ -1,18 +1,17 @@
 /**
  * App sessions, whole: the random token in the cookie and the hash the database keeps, the
- * cookie itself, the TMDB session id sealed at rest, and validation on top of Lucia (sliding
- * expiry capped by an absolute lifetime, `last_seen_at` written at most hourly), and the periodic
- * check that the TMDB session behind it still lives. Lucia v3 is no longer maintained, so it
- * stays behind this file: nothing else imports `lucia`.
+ * cookie itself, and validation on top of Lucia (sliding expiry capped by an absolute lifetime,
+ * `last_seen_at` written at most hourly), and the periodic check that the TMDB session behind it
+ * still lives. Every session ends through `endSessions` (session-ends.ts), Lucia's deletes too.
+ * Lucia v3 is no longer maintained, so it stays behind this file: nothing else imports `lucia`.
  */
 import type { RequestEvent } from '@sveltejs/kit';
 import { PostgresJsAdapter } from '@lucia-auth/adapter-postgresql';
 import { Lucia, TimeSpan, type DatabaseSession, type DatabaseUser } from 'lucia';
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Sql } from '../db/client.ts';
 import {
 	claimTmdbCheck,
-	deleteSessionById,
 	extendSessionExpiry,
 	insertSession,
 	listActiveUserSessions,
@@ -26,6 +25,8 @@ import {
 import type { Logger } from '../log.ts';
 import type { TmdbClient } from '../tmdb/client.ts';
 import { isTmdbError } from '../tmdb/errors.ts';
+import { decryptSecret, encryptSecret } from './keys.ts';
+import { createSessionEnder, sessionLogId, type SessionEnder } from './session-ends.ts';
 import type { AppSession, AppUser } from './types.ts';
 
 // --- The token: 256 random bits in the cookie; the database keeps only its SHA-256. ---
@@ -43,11 +44,6 @@ export function isWellFormedSessionToken(value: string): boolean {
 
 export function hashSessionToken(token: string): string {
 	return createHash('sha256').update(token).digest('hex');
-}
-
-/** What logs may show of a session: a prefix of the hashed id, never the token. */
-export function sessionLogId(sessionId: string): string {
-	return sessionId.slice(0, 12);
 }
 
 // --- The cookies: HttpOnly, SameSite=Lax, Path=/, host-only (no Domain). Over https they are
@@ -81,54 +77,6 @@ export function deleteSessionCookie(event: CookieEvent): void {
 	event.cookies.delete(name, options);
 }
 
-// --- The TMDB session id at rest: AES-256-GCM with a random 96-bit nonce. The ciphertext names
-// its key (a short fingerprint), so keys rotate: the first configured key seals, every one opens.
-// Format: `v1.<key id>.<nonce>.<ciphertext><tag>` with base64url parts. ---
-
-const SEAL_VERSION = 'v1';
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
-
-export function keyId(key: Buffer): string {
-	return createHash('sha256').update(key).digest('base64url').slice(0, 8);
-}
-
-export function encryptSecret(plaintext: string, keys: readonly Buffer[]): string {
-	const key = keys[0];
-	if (!key) throw new Error('No encryption key configured');
-	const nonce = randomBytes(NONCE_BYTES);
-	const cipher = createCipheriv('aes-256-gcm', key, nonce);
-	const sealed = Buffer.concat([
-		cipher.update(plaintext, 'utf8'),
-		cipher.final(),
-		cipher.getAuthTag()
-	]);
-	return [SEAL_VERSION, keyId(key), nonce.toString('base64url'), sealed.toString('base64url')].join(
-		'.'
-	);
-}
-
-/** The plaintext, or null when the value is malformed, tampered with, or sealed by an unknown key. */
-export function decryptSecret(sealedValue: string, keys: readonly Buffer[]): string | null {
-	const [version, id, nonceText, sealedText, ...rest] = sealedValue.split('.');
-	if (version !== SEAL_VERSION || !id || !nonceText || !sealedText || rest.length > 0) return null;
-	const key = keys.find((candidate) => keyId(candidate) === id);
-	if (!key) return null;
-	const nonce = Buffer.from(nonceText, 'base64url');
-	const sealed = Buffer.from(sealedText, 'base64url');
-	if (nonce.length !== NONCE_BYTES || sealed.length <= TAG_BYTES) return null;
-	try {
-		const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-		decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-		return Buffer.concat([
-			decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)),
-			decipher.final()
-		]).toString('utf8');
-	} catch {
-		return null;
-	}
-}
-
 /** Enough for every session active at once on one instance; the oldest are forgotten first. */
 const MAX_OPENED_SECRETS = 10_000;
 
@@ -150,13 +98,17 @@ function createSecretOpener(keys: readonly Buffer[]): (sealed: string) => string
 	};
 }
 
-// --- Lucia, with our SQL: one join per validation, and every slide capped at the absolute
-// lifetime. ---
+// --- Lucia, with our SQL: one join per validation (shared by requests that arrive together),
+// every slide capped at the absolute lifetime, and every delete through the one door. ---
 
-class SingleQueryAdapter extends PostgresJsAdapter {
+/** The largest batch Lucia's `deleteExpiredSessions` ends in one statement. */
+const EXPIRED_BATCH = 1_000;
+
+class MarqueeAdapter extends PostgresJsAdapter {
 	constructor(
 		private readonly sql: Sql,
-		private readonly maxDays: number
+		private readonly maxDays: number,
+		private readonly ender: SessionEnder
 	) {
 		super(sql, { user: 'users', session: 'auth_sessions' });
 	}
@@ -178,19 +130,31 @@ class SingleQueryAdapter extends PostgresJsAdapter {
 		];
 	}
 
-	/**
-	 * Lucia calls this for an expired session. It stays until the cleanup job (auth/cleanup.ts),
-	 * which also ends its TMDB session, off the request path; the request only clears the cookie.
-	 */
-	override async deleteSession(): Promise<void> {}
-
 	override async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
 		await extendSessionExpiry(this.sql, sessionId, expiresAt, this.maxDays);
 	}
+
+	/** Lucia calls this for a session it found expired: it ends, its TMDB session queued. */
+	override async deleteSession(sessionId: string): Promise<void> {
+		await this.ender.endSessions({ sessionId }, 'expired');
+	}
+
+	override async deleteUserSessions(userId: string): Promise<void> {
+		await this.ender.endSessions({ userId }, 'signed_out_everywhere');
+	}
+
+	override async deleteExpiredSessions(): Promise<void> {
+		const which = { expiredBy: new Date(), limit: EXPIRED_BATCH };
+		while ((await this.ender.endSessions(which, 'expired')) === EXPIRED_BATCH);
+	}
 }
 
-function createLucia(sql: Sql, options: { idleDays: number; maxDays: number }) {
-	return new Lucia(new SingleQueryAdapter(sql, options.maxDays), {
+function createLucia(
+	sql: Sql,
+	options: { idleDays: number; maxDays: number },
+	ender: SessionEnder
+) {
+	return new Lucia(new MarqueeAdapter(sql, options.maxDays, ender), {
 		sessionExpiresIn: new TimeSpan(options.idleDays, 'd'),
 		getSessionAttributes: (attributes) => attributes,
 		getUserAttributes: (attributes) => attributes
@@ -217,6 +181,8 @@ export type SessionOptions = {
 	maxDays: number;
 	/** How often a session's TMDB session is checked again. */
 	tmdbCheckMinutes: number;
+	/** How often the cleanup job runs; also the first retry delay of a queued TMDB session end. */
+	cleanupMinutes: number;
 };
 
 export type ValidatedSession =
@@ -235,16 +201,28 @@ export function tmdbSessionIdOf(session: AppSession): string | null {
 export function createSessionManager(
 	sql: Sql,
 	options: SessionOptions,
-	tmdb: Pick<TmdbClient, 'getAccount'>
+	tmdb: Pick<TmdbClient, 'getAccount' | 'deleteSession'>,
+	currentLog: () => Logger
 ) {
-	const lucia = createLucia(sql, options);
+	const ender = createSessionEnder({
+		sql,
+		tmdb,
+		encryptionKeys: options.encryptionKeys,
+		retryBaseMs: options.cleanupMinutes * 60_000,
+		log: currentLog
+	});
+	const lucia = createLucia(sql, options, ender);
 	const openSecret = createSecretOpener(options.encryptionKeys);
 	const absoluteEnd = (createdAt: Date) => new Date(createdAt.getTime() + options.maxDays * DAY_MS);
+	/**
+	 * When a session last seen at `lastSeenAt` has been idle too long by today's setting: Lucia
+	 * only knows the expiry stored under an older, longer one. The hour of slack is how stale
+	 * `last_seen_at` may be, so this never ends a session earlier than Lucia's own window.
+	 */
+	const idleEnd = (lastSeenAt: Date) =>
+		new Date(lastSeenAt.getTime() + options.idleDays * DAY_MS + LAST_SEEN_RESOLUTION_MS);
 	const tmdbCheckDueBefore = (now: Date) =>
 		new Date(now.getTime() - options.tmdbCheckMinutes * 60_000);
-
-	/** Ends one session: its row goes. The cookie and the TMDB session are the caller's to end. */
-	const invalidateSession = (sessionId: string) => deleteSessionById(sql, sessionId);
 
 	/**
 	 * At most once per period per session across all instances (the claim is an UPDATE), the
@@ -268,11 +246,7 @@ export function createSessionManager(
 			return true;
 		} catch (error) {
 			if (isTmdbError(error) && error.kind === 'session_invalid') {
-				await invalidateSession(session.id);
-				log.info(
-					{ event: 'session_revoked_at_tmdb', session: sessionLogId(session.id) },
-					'TMDB revoked the session; signed out'
-				);
+				await ender.endSessions({ sessionId: session.id }, 'revoked_at_tmdb');
 				return false;
 			}
 			log.warn(
@@ -309,22 +283,8 @@ export function createSessionManager(
 	}
 
 	return {
-		/**
-		 * Opens the sealed TMDB session ids of sessions that just ended, dropping any no configured
-		 * key opens. Not through the cache: these values are never seen again, and a cleanup batch
-		 * of them would push out the entries of live sessions.
-		 */
-		openTmdbSessionIds: (sealed: readonly string[]): string[] =>
-			sealed
-				.map((value) => decryptSecret(value, options.encryptionKeys))
-				.filter((value): value is string => value !== null),
-
-		/**
-		 * Starts a session for `userId`. Pass the transaction the user was stored in, so a user is
-		 * never stored without a session nor a session without a user.
-		 */
+		/** Starts a session for `userId`, whose row is stored already. */
 		async createSession(
-			tx: Sql,
 			userId: string,
 			tmdbSessionId: string,
 			userAgent: string | null
@@ -338,7 +298,7 @@ export function createSessionManager(
 				tmdbSessionId: encryptSecret(tmdbSessionId, options.encryptionKeys),
 				userAgent: userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null
 			};
-			const created = await createLucia(tx, options).createSession(userId, row, {
+			const created = await lucia.createSession(userId, row, {
 				sessionId: hashSessionToken(token)
 			});
 			const session = toAppSession(created.id, userId, created.expiresAt, row, true, tmdbSessionId);
@@ -354,8 +314,11 @@ export function createSessionManager(
 			const now = new Date();
 			const row: SessionRow = result.session;
 			const tmdbSessionId = openSecret(row.tmdbSessionId);
-			if (absoluteEnd(row.createdAt) <= now || tmdbSessionId === null) {
-				await invalidateSession(id);
+			// Lucia has checked the stored expiry; these are what it cannot know.
+			const lifetimeOver = absoluteEnd(row.createdAt) <= now || idleEnd(row.lastSeenAt) <= now;
+			if (tmdbSessionId === null || lifetimeOver) {
+				const cause = tmdbSessionId === null ? 'unopenable' : 'lifetime_lowered';
+				await ender.endSessions({ sessionId: id }, cause);
 				return { session: null, user: null };
 			}
 			if (now.getTime() - row.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
@@ -386,7 +349,9 @@ export function createSessionManager(
 			);
 		},
 
-		invalidateSession,
+		endSessions: ender.endSessions,
+		endQueuedTmdbSessions: ender.endQueuedTmdbSessions,
+		endUnusedTmdbSession: ender.endUnusedTmdbSession,
 
 		/** The person's sessions, newest activity first. */
 		async listSessions(userId: string): Promise<SessionListing[]> {

@@ -176,48 +176,6 @@ export async function listActiveUserSessions(
 		ORDER BY last_seen_at DESC`;
 }
 
-/** Deletes one session only if it belongs to `userId`; returns its sealed TMDB id if it did. */
-export async function deleteUserSession(
-	sql: Sql,
-	userId: string,
-	sessionId: string
-): Promise<{ tmdbSessionId: string } | null> {
-	const [row] = await sql<{ tmdbSessionId: string }[]>`
-		DELETE FROM auth_sessions WHERE id = ${sessionId} AND user_id = ${userId}
-		RETURNING tmdb_session_id AS "tmdbSessionId"`;
-	return row ?? null;
-}
-
-/** Deletes every session of `userId` except `keepSessionId`; returns their sealed TMDB ids. */
-export async function deleteOtherUserSessions(
-	sql: Sql,
-	userId: string,
-	keepSessionId: string
-): Promise<string[]> {
-	const rows = await sql<{ tmdbSessionId: string }[]>`
-		DELETE FROM auth_sessions WHERE user_id = ${userId} AND id <> ${keepSessionId}
-		RETURNING tmdb_session_id AS "tmdbSessionId"`;
-	return rows.map((row) => row.tmdbSessionId);
-}
-
-/**
- * Keeps the person's `keep` most recently used sessions and deletes the rest; returns the
- * deleted sessions' sealed TMDB ids.
- */
-export async function deleteUserSessionsBeyond(
-	sql: Sql,
-	userId: string,
-	keep: number
-): Promise<string[]> {
-	const rows = await sql<{ tmdbSessionId: string }[]>`
-		DELETE FROM auth_sessions WHERE id IN (
-			SELECT id FROM auth_sessions WHERE user_id = ${userId}
-			ORDER BY last_seen_at DESC, created_at DESC OFFSET ${keep}
-		)
-		RETURNING tmdb_session_id AS "tmdbSessionId"`;
-	return rows.map((row) => row.tmdbSessionId);
-}
-
 /**
  * Claims the periodic TMDB check of a session: only the first caller after `dueBefore` gets the
  * row back, so concurrent requests and instances check a session once per period.
@@ -235,46 +193,74 @@ export async function claimTmdbCheck(
 	return rows.length > 0;
 }
 
-export async function deleteSessionById(sql: Sql, sessionId: string): Promise<void> {
-	await sql`DELETE FROM auth_sessions WHERE id = ${sessionId}`;
+/**
+ * Which sessions end: always a set named in full. `keepNewest` keeps the person's most recently
+ * used sessions; `expiredBy` takes a bounded batch, oldest expiry first (from the expires_at
+ * index, not a scan past live rows), skipping rows another cleanup has locked.
+ */
+export type SessionSelector =
+	| { sessionId: string; userId?: string }
+	| { userId: string; exceptSessionId: string }
+	| { userId: string; keepNewest: number }
+	| { userId: string }
+	| { expiredBy: Date; limit: number };
+
+function sessionIdsChosenBy(sql: Sql, selector: SessionSelector) {
+	if ('sessionId' in selector) {
+		const owner = selector.userId === undefined ? sql`` : sql`AND user_id = ${selector.userId}`;
+		return sql`SELECT id FROM auth_sessions WHERE id = ${selector.sessionId} ${owner}`;
+	}
+	if ('exceptSessionId' in selector) {
+		return sql`SELECT id FROM auth_sessions
+			WHERE user_id = ${selector.userId} AND id <> ${selector.exceptSessionId}`;
+	}
+	if ('keepNewest' in selector) {
+		return sql`SELECT id FROM auth_sessions WHERE user_id = ${selector.userId}
+			ORDER BY last_seen_at DESC, created_at DESC OFFSET ${selector.keepNewest}`;
+	}
+	if ('expiredBy' in selector) {
+		return sql`SELECT id FROM auth_sessions WHERE expires_at <= ${selector.expiredBy}
+			ORDER BY expires_at LIMIT ${selector.limit} FOR UPDATE SKIP LOCKED`;
+	}
+	return sql`SELECT id FROM auth_sessions WHERE user_id = ${selector.userId}`;
 }
+
+/** A TMDB session waiting in the queue to be ended at TMDB; `sealed` as stored. */
+export type QueuedTmdbSessionEnd = { id: string; sealed: string; attempts: number };
 
 /**
- * Deletes up to `limit` expired sessions and, in the same statement, queues their TMDB sessions
- * to be ended (due at `now`), so none is lost between the two. Returns how many it deleted.
+ * The one statement that ends sessions (auth/session-ends.ts is its one caller): it deletes the
+ * chosen rows and, in the same statement, queues their TMDB sessions to be ended at TMDB, so no
+ * deleted row ever leaves its TMDB session behind. `attempts` and `dueAt` set the queue entries
+ * as a claim would (see `claimDueTmdbSessionEnd`).
  */
-export async function deleteExpiredSessionBatch(
+export async function deleteSessionsAndQueueTmdbEnds(
 	sql: Sql,
-	now: Date,
-	limit: number
-): Promise<number> {
-	const result = await sql`
+	selector: SessionSelector,
+	queued: { attempts: number; dueAt: Date }
+): Promise<QueuedTmdbSessionEnd[]> {
+	return sql<QueuedTmdbSessionEnd[]>`
 		WITH ended AS (
-			DELETE FROM auth_sessions WHERE id IN (
-				SELECT id FROM auth_sessions WHERE expires_at <= ${now}
-				-- Ordered, so the batch comes from the expires_at index, not a scan past live rows.
-				ORDER BY expires_at LIMIT ${limit}
-				FOR UPDATE SKIP LOCKED
-			)
+			DELETE FROM auth_sessions WHERE id IN (${sessionIdsChosenBy(sql, selector)})
 			RETURNING tmdb_session_id
 		)
-		INSERT INTO tmdb_session_ends (tmdb_session_id, next_attempt_at)
-		SELECT tmdb_session_id, ${now} FROM ended`;
-	return result.count;
+		INSERT INTO tmdb_session_ends (tmdb_session_id, attempts, next_attempt_at)
+		SELECT tmdb_session_id, ${queued.attempts}, ${queued.dueAt} FROM ended
+		RETURNING id::text, tmdb_session_id AS sealed, attempts`;
 }
 
-/** Queues sealed TMDB session ids to be ended at TMDB from `dueAt` on. */
-export async function queueTmdbSessionEnds(
+/** Queues a sealed TMDB session id that no session row holds (a sign-in that failed on our side). */
+export async function queueTmdbSessionEnd(
 	sql: Sql,
-	sealedTmdbSessionIds: readonly string[],
-	dueAt: Date
-): Promise<void> {
-	if (sealedTmdbSessionIds.length === 0) return;
-	const rows = sealedTmdbSessionIds.map((id) => ({ tmdb_session_id: id, next_attempt_at: dueAt }));
-	await sql`INSERT INTO tmdb_session_ends ${sql(rows)}`;
+	sealed: string,
+	queued: { attempts: number; dueAt: Date }
+): Promise<QueuedTmdbSessionEnd> {
+	const [row] = await sql<QueuedTmdbSessionEnd[]>`
+		INSERT INTO tmdb_session_ends (tmdb_session_id, attempts, next_attempt_at)
+		VALUES (${sealed}, ${queued.attempts}, ${queued.dueAt})
+		RETURNING id::text, tmdb_session_id AS sealed, attempts`;
+	return row!;
 }
-
-export type TmdbSessionEnd = { id: string; tmdbSessionId: string; attempts: number };
 
 /**
  * Claims the queued TMDB session that has been due longest: counts the attempt and moves its
@@ -285,8 +271,8 @@ export async function claimDueTmdbSessionEnd(
 	sql: Sql,
 	now: Date,
 	retryDelayMs: { baseMs: number; maxMs: number }
-): Promise<TmdbSessionEnd | undefined> {
-	const [row] = await sql<TmdbSessionEnd[]>`
+): Promise<QueuedTmdbSessionEnd | undefined> {
+	const [row] = await sql<QueuedTmdbSessionEnd[]>`
 		UPDATE tmdb_session_ends SET attempts = attempts + 1,
 			next_attempt_at = ${now}::timestamptz + interval '1 millisecond' *
 				least(${retryDelayMs.baseMs}::float8 * power(2, attempts), ${retryDelayMs.maxMs})
@@ -295,12 +281,13 @@ export async function claimDueTmdbSessionEnd(
 			ORDER BY next_attempt_at LIMIT 1
 			FOR UPDATE SKIP LOCKED
 		)
-		RETURNING id::text, tmdb_session_id AS "tmdbSessionId", attempts`;
+		RETURNING id::text, tmdb_session_id AS sealed, attempts`;
 	return row;
 }
 
-export async function deleteTmdbSessionEnd(sql: Sql, id: string): Promise<void> {
-	await sql`DELETE FROM tmdb_session_ends WHERE id = ${id}`;
+export async function deleteTmdbSessionEnds(sql: Sql, ids: readonly string[]): Promise<void> {
+	if (ids.length === 0) return;
+	await sql`DELETE FROM tmdb_session_ends WHERE id = ANY(${ids}::bigint[])`;
 }
 
 export async function countTmdbSessionEnds(sql: Sql): Promise<number> {

@@ -149,8 +149,10 @@ async function deleteSession({ request, credential, state }: ApiContext): Promis
 	if (!body) return tmdbErrorResponse(47);
 	const sessionId = body.session_id;
 	const session = isOpaqueId(sessionId) ? state.findSession(sessionId) : undefined;
-	// Guess: TMDB does not document the answer for an unknown session; 404 code 6 ("invalid id").
-	if (!session || session.credential !== credential) return tmdbErrorResponse(6);
+	// Guess: TMDB does not document its answer for a session it does not know (never made, already
+	// deleted, or revoked by the person on TMDB's site); its generic "not found", HTTP 404 code 34.
+	// The client takes 3, 6, 34 and 37 alike as "already gone" (docs/tmdb.md).
+	if (!session || session.credential !== credential) return tmdbErrorResponse(34);
 	state.deleteSession(session.id);
 	return jsonResponse({ success: true });
 }

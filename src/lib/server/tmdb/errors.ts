@@ -102,10 +102,11 @@ const INVALID_CREDENTIAL_CODES = new Set([7, 10]);
 const TOKEN_INVALID_CODES = new Set([33]);
 const TOKEN_NOT_APPROVED_CODES = new Set([17, 41]);
 /**
- * 3 is what TMDB answers for an unknown or revoked session_id. 6 and 37 are guesses for
- * DELETE session with an unknown id (TMDB does not document which one it uses).
+ * 3 is what TMDB answers for an unknown or revoked session_id (HTTP 401). For DELETE session
+ * with an id TMDB no longer knows, TMDB documents no answer: 6 (invalid id), 34 (not found) and
+ * 37 (session not found) are the candidates its error table offers, so each means "gone".
  */
-const SESSION_INVALID_CODES = new Set([3, 6, 37]);
+const SESSION_INVALID_CODES = new Set([3, 6, 34, 37]);
 /** 34: resource not found; 6: invalid id (e.g. a media_id TMDB does not know). */
 const NOT_FOUND_CODES = new Set([6, 34]);
 
