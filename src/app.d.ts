@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AppSession, AppUser } from '$lib/server/auth/types';
+import type { AppContext } from '$lib/server/context';
 
 declare global {
 	namespace App {
@@ -8,6 +9,8 @@ declare global {
 			errorId?: string;
 		}
 		interface Locals {
+			/** The app's configuration, pool, TMDB client and sessions, built once at start. */
+			app: AppContext;
 			requestId: string;
 			log: Logger;
 			user: AppUser | null;

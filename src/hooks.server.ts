@@ -10,11 +10,14 @@ import { handleHealthChecks } from '$lib/server/health';
 import { log, loggablePath, setLogOutput } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
 import { handleSecurityHeaders } from '$lib/server/security/headers';
-import { authServices } from '$lib/server/services';
+import type { AppContext } from '$lib/server/context';
 import { startServer } from '$lib/server/startup';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { randomUUID } from 'node:crypto';
+
+/** Built once in `init`, before the first request. */
+let app: AppContext;
 
 export const init: ServerInit = async () => {
 	// Readable lines in development; `dev` is false at build time, so production never loads
@@ -25,7 +28,12 @@ export const init: ServerInit = async () => {
 			build({ colorize: true, ignore: 'app,pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
 		);
 	}
-	await startServer(env, dev);
+	app = await startServer(env, dev);
+};
+
+const handleContext: Handle = ({ event, resolve }) => {
+	event.locals.app = app;
+	return resolve(event);
 };
 
 const handleRequestLog: Handle = async ({ event, resolve }) => {
@@ -55,10 +63,10 @@ const handleAuth: Handle = async ({ event, resolve }) => {
 	event.locals.session = null;
 	const token = readSessionCookie(event);
 	if (!token) return resolve(event);
-	const services = authServices();
-	let validated: Awaited<ReturnType<typeof services.sessions.validateSessionToken>>;
+	const { sessions } = event.locals.app;
+	let validated: Awaited<ReturnType<typeof sessions.validateSessionToken>>;
 	try {
-		validated = await services.sessions.validateSessionToken(token);
+		validated = await sessions.validateSessionToken(token);
 	} catch (error) {
 		if (!isDatabaseOutage(error)) throw error;
 		return databaseUnavailable(event.locals.log, error);
@@ -68,7 +76,7 @@ const handleAuth: Handle = async ({ event, resolve }) => {
 		if (session.fresh) setSessionCookie(event, token, session.expiresAt);
 		event.locals.session = session;
 		event.locals.user = user;
-		services.sessions.scheduleTmdbCheck(session, event.locals.log);
+		sessions.scheduleTmdbCheck(session, event.locals.log);
 	} else {
 		event.locals.log.info(
 			{ event: 'session_invalid' },
@@ -81,6 +89,7 @@ const handleAuth: Handle = async ({ event, resolve }) => {
 
 // Security headers wrap everything after them, so the cross-site refusal carries them too.
 export const handle: Handle = sequence(
+	handleContext,
 	// Probes first: they skip the request log, the security checks and the session.
 	handleHealthChecks,
 	handleRequestLog,

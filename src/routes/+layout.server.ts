@@ -1,4 +1,3 @@
-import { getConfig } from '$lib/server/config';
 import { imageUrl } from '$lib/server/tmdb/client';
 import type { LayoutServerLoad } from './$types';
 
@@ -8,7 +7,7 @@ export const load: LayoutServerLoad = ({ locals, depends, url }) => {
 	// reads the URL, on every navigation: the header never shows a session that has ended.
 	depends('app:auth');
 	void url.pathname;
-	const config = getConfig();
+	const { config } = locals.app;
 	const user = locals.user;
 	return {
 		sandbox: config.tmdb.sandbox,

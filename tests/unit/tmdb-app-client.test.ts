@@ -5,7 +5,7 @@ import { parseConfig, SANDBOX_API_KEY } from '../../src/lib/server/config.ts';
 import { createAppTmdbClient } from '../../src/lib/server/services.ts';
 import { approvalUrl, imageUrl } from '../../src/lib/server/tmdb/client.ts';
 import { sandboxAccountForUsername } from '../../src/lib/server/tmdb-sandbox/accounts.ts';
-import { getAppSandbox } from '../../src/lib/server/tmdb-sandbox/app-sandbox.ts';
+import { openAppSandbox } from '../../src/lib/server/tmdb-sandbox/app-sandbox.ts';
 
 const keys = randomBytes(32).toString('base64');
 const sandboxConfig = parseConfig(
@@ -52,11 +52,11 @@ describe('imageUrl', () => {
 
 describe('createAppTmdbClient in sandbox mode', () => {
 	test('R7.2 signs in against the in-process sandbox without any network', async () => {
-		const client = createAppTmdbClient(sandboxConfig);
+		const client = createAppTmdbClient(sandboxConfig, openAppSandbox(sandboxConfig));
 		await client.checkCredential();
 		const { requestToken } = await client.createRequestToken();
 		// Approve as the person would on the sandbox's page.
-		const lookup = getAppSandbox(sandboxConfig).state.lookupToken(requestToken);
+		const lookup = openAppSandbox(sandboxConfig).state.lookupToken(requestToken);
 		if (lookup.status !== 'ok') throw new Error(`token ${lookup.status}`);
 		lookup.token.decision = { approved: true, account: sandboxAccountForUsername('grace')! };
 		const sessionId = await client.createSession(requestToken);
@@ -77,8 +77,8 @@ describe('createAppTmdbClient in sandbox mode', () => {
 	});
 
 	test('the app sandbox is one per process and accepts the built-in key', async () => {
-		const sandbox = getAppSandbox(sandboxConfig);
-		expect(getAppSandbox(sandboxConfig)).toBe(sandbox);
+		const sandbox = openAppSandbox(sandboxConfig);
+		expect(openAppSandbox(sandboxConfig)).toBe(sandbox);
 		const response = await sandbox.handle(
 			new Request(`http://sandbox.internal/3/authentication?api_key=${SANDBOX_API_KEY}`)
 		);

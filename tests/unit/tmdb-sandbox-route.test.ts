@@ -1,11 +1,18 @@
 /** The in-app mount of the sandbox: /sandbox/tmdb/[...path] (R7.2). */
 import { randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, test } from 'vitest';
-import { loadConfig, SANDBOX_API_KEY } from '../../src/lib/server/config.ts';
-import { getAppSandbox } from '../../src/lib/server/tmdb-sandbox/app-sandbox.ts';
+import { describe, expect, test } from 'vitest';
+import { parseConfig, SANDBOX_API_KEY } from '../../src/lib/server/config.ts';
+import type { AppContext } from '../../src/lib/server/context.ts';
+import { openAppSandbox } from '../../src/lib/server/tmdb-sandbox/app-sandbox.ts';
 import { GET, POST } from '../../src/routes/sandbox/tmdb/[...path]/+server.ts';
 
 type RouteEvent = Parameters<typeof GET>[0];
+
+const config = parseConfig(
+	{ TMDB_SANDBOX: 'true', SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64') },
+	{ dev: true }
+);
+const app = { config, sandbox: openAppSandbox(config) } as AppContext;
 
 function event(method: string, path: string, body?: string): RouteEvent {
 	const url = new URL(`http://localhost:5173/sandbox/tmdb/${path}`);
@@ -17,23 +24,17 @@ function event(method: string, path: string, body?: string): RouteEvent {
 	return {
 		request,
 		url,
-		params: { path: url.pathname.slice('/sandbox/tmdb/'.length) }
+		params: { path: url.pathname.slice('/sandbox/tmdb/'.length) },
+		locals: { app }
 	} as RouteEvent;
 }
 
 async function newToken(): Promise<string> {
-	const response = await getAppSandbox().handle(
+	const response = await app.sandbox!.handle(
 		new Request(`http://sandbox.internal/3/authentication/token/new?api_key=${SANDBOX_API_KEY}`)
 	);
 	return ((await response.json()) as { request_token: string }).request_token;
 }
-
-beforeAll(() => {
-	loadConfig(
-		{ TMDB_SANDBOX: 'true', SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64') },
-		{ dev: true }
-	);
-});
 
 describe('/sandbox/tmdb in sandbox mode', () => {
 	test('R7.2 serves the watchlist posters the in-app sandbox names, as SVG', async () => {

@@ -343,9 +343,3 @@ export function loadConfig(env: Env, options: { dev: boolean }): Config {
 	});
 	return loaded;
 }
-
-/** The configuration loaded at start; throws if `loadConfig` has not run (a bug, not bad input). */
-export function getConfig(): Config {
-	if (!loaded) throw new Error('Configuration read before the server initialised');
-	return loaded;
-}

@@ -4,7 +4,7 @@
  * `/readyz`: the database answers within a short bound and has every migration this build ships.
  */
 import type { Handle } from '@sveltejs/kit';
-import { db, expectedSchemaVersion } from './db/index.ts';
+import type { AppContext } from './context.ts';
 import { appliedMigrationVersion } from './db/migrate.ts';
 import { log } from './log.ts';
 
@@ -17,14 +17,14 @@ const probeAnswer = (status: number, body: Record<string, string>) =>
 		headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }
 	});
 
-async function checkReadiness(): Promise<Response> {
+async function checkReadiness({ sql, schemaVersion }: AppContext): Promise<Response> {
 	let timer: NodeJS.Timeout | undefined;
 	const timedOut = new Promise<never>((_resolve, reject) => {
 		timer = setTimeout(() => reject(new Error('no answer in time')), READY_TIMEOUT_MS);
 	});
 	try {
-		const applied = await Promise.race([appliedMigrationVersion(db()), timedOut]);
-		if (applied < expectedSchemaVersion()) {
+		const applied = await Promise.race([appliedMigrationVersion(sql), timedOut]);
+		if (applied < schemaVersion) {
 			return probeAnswer(503, { status: 'migrations_pending' });
 		}
 		return probeAnswer(200, { status: 'ready' });
@@ -40,7 +40,7 @@ export const handleHealthChecks: Handle = async ({ event, resolve }) => {
 	const method = event.request.method;
 	if (method === 'GET' || method === 'HEAD') {
 		if (event.url.pathname === '/healthz') return probeAnswer(200, { status: 'ok' });
-		if (event.url.pathname === '/readyz') return checkReadiness();
+		if (event.url.pathname === '/readyz') return checkReadiness(event.locals.app);
 	}
 	return resolve(event);
 };

@@ -2,6 +2,7 @@
  * One pino root logger for the process. Request handlers use a child logger carrying the
  * request id. Redaction is a safety net: code must not log secrets in the first place.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -56,6 +57,21 @@ export function setLogOutput(stream: { write(line: string): unknown }): void {
 
 export function setRootLogLevel(level: string): void {
 	log.level = level;
+}
+
+const taskLoggers = new AsyncLocalStorage<Logger>();
+
+/**
+ * Runs work that belongs to no request (the cleanup job, the credential check at start) with
+ * `logger` as its current logger, so the lines of shared clients name the task.
+ */
+export function runWithLogger<T>(logger: Logger, work: () => T): T {
+	return taskLoggers.run(logger, work);
+}
+
+/** The logger of the task running now (see `runWithLogger`), if any. */
+export function taskLogger(): Logger | undefined {
+	return taskLoggers.getStore();
 }
 
 /** A request path as logged: the sandbox's approval page carries a request token in its path. */

@@ -1,67 +1,58 @@
 /**
  * Where the app is wired together, once per process: the configuration, the database pool, the
- * TMDB client and the session manager. In sandbox mode the TMDB client's calls go to the in-app
- * sandbox in-process (the configuration already points TMDB's URLs at it), so nothing below
- * knows the sandbox exists. Tests build their own with `createAuthServices`.
+ * TMDB client and the session manager become one `AppContext` (context.ts). In sandbox mode the
+ * TMDB client's calls go to the in-app sandbox in-process (the configuration already points
+ * TMDB's URLs at it), so nothing below knows the sandbox exists. Tests build their own.
  */
 import { getRequestEvent } from '$app/server';
-import { getConfig, type Config } from './config.ts';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
 import type { Sql } from './db/client.ts';
-import { db } from './db/index.ts';
-import { createSessionManager, type SessionManager } from './auth/sessions.ts';
-import { log, type Logger } from './log.ts';
+import { createSessionManager } from './auth/sessions.ts';
+import { log, taskLogger, type Logger } from './log.ts';
 import { createTmdbClient, type TmdbClient } from './tmdb/client.ts';
-import { getAppSandbox } from './tmdb-sandbox/app-sandbox.ts';
+import { openAppSandbox } from './tmdb-sandbox/app-sandbox.ts';
+import type { TmdbSandbox } from './tmdb-sandbox/sandbox.ts';
 
-export type AuthServices = {
+/**
+ * `log` gives the logger to write to at the moment of writing: the current request's by default,
+ * so one client and one session manager serve every request and the job.
+ */
+export function createAppContext(deps: {
 	config: Config;
 	sql: Sql;
-	sessions: SessionManager;
-	tmdb: TmdbClient;
-};
-
-/** `log` gives the logger to write to at the moment of writing (the current request's by default). */
-export function createAuthServices(deps: {
-	config: Config;
-	sql: Sql;
-	tmdb: TmdbClient;
+	schemaVersion: number;
+	tmdb?: TmdbClient;
 	log?: () => Logger;
-}): AuthServices {
-	const { config, sql, tmdb, log = requestLog } = deps;
-	return { config, sql, tmdb, sessions: createSessionManager(sql, config.session, tmdb, log) };
+}): AppContext {
+	const { config, sql, schemaVersion, log: currentLog = requestLog } = deps;
+	const sandbox = config.tmdb.sandbox ? openAppSandbox(config) : null;
+	const tmdb = deps.tmdb ?? createAppTmdbClient(config, sandbox, currentLog);
+	const sessions = createSessionManager(sql, config.session, tmdb, currentLog);
+	return { config, sql, tmdb, sessions, sandbox, schemaVersion };
 }
 
-/** The current request's logger (it carries the request id); the root logger outside a request. */
-function requestLog(): Logger {
-	try {
-		return getRequestEvent().locals.log ?? log;
-	} catch {
-		return log;
-	}
-}
-
-/** Logs with the request's logger by default; a task outside requests passes its own. */
+/** TMDB as configured: in sandbox mode, the in-app sandbox called in-process. */
 export function createAppTmdbClient(
 	config: Config,
-	logger: Logger | (() => Logger) = requestLog
+	sandbox: TmdbSandbox | null,
+	log: () => Logger = requestLog
 ): TmdbClient {
-	const sandbox = config.tmdb.sandbox ? getAppSandbox(config) : null;
 	return createTmdbClient({
 		apiUrl: config.tmdb.apiUrl,
 		credential: config.tmdb.credential,
 		timeoutMs: config.tmdb.timeoutMs,
 		retryBudgetMs: config.tmdb.retryBudgetMs,
-		log: logger,
+		log,
 		fetch: sandbox ? (input, init) => sandbox.handle(new Request(input, init)) : undefined
 	});
 }
 
-let services: AuthServices | undefined;
-
-export function authServices(): AuthServices {
-	if (!services) {
-		const config = getConfig();
-		services = createAuthServices({ config, sql: db(), tmdb: createAppTmdbClient(config) });
+/** The current request's logger (it carries the request id), else the task's, else the root. */
+function requestLog(): Logger {
+	try {
+		return getRequestEvent().locals.log ?? log;
+	} catch {
+		return taskLogger() ?? log;
 	}
-	return services;
 }

@@ -4,9 +4,10 @@
  */
 import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
+import type { AppContext } from './context.ts';
 import { closeDatabase, DatabaseStartError, openDatabase } from './db/index.ts';
-import { log, setRootLogLevel } from './log.ts';
-import { authServices, createAppTmdbClient } from './services.ts';
+import { log, runWithLogger, setRootLogLevel } from './log.ts';
+import { createAppContext } from './services.ts';
 import { isTmdbError } from './tmdb/errors.ts';
 
 const shutdownTasks: Array<() => Promise<void> | void> = [];
@@ -26,7 +27,8 @@ export function readConfigOrExit(env: Env, dev: boolean): Config {
 	}
 }
 
-export async function startServer(env: Env, dev: boolean): Promise<Config> {
+/** Builds the app context once; every request gets it as `locals.app`. */
+export async function startServer(env: Env, dev: boolean): Promise<AppContext> {
 	const config = readConfigOrExit(env, dev);
 	setRootLogLevel(config.logLevel);
 	if (!dev && !config.production) {
@@ -37,15 +39,16 @@ export async function startServer(env: Env, dev: boolean): Promise<Config> {
 			'TMDB_SANDBOX=true in production: sign-in uses the built-in TMDB sandbox, not TMDB. Never do this for real users.'
 		);
 	}
-	await openDatabaseOrExit(config);
+	const database = await openDatabaseOrExit(config);
 	onShutdown(closeDatabase);
-	onShutdown(startSessionCleanup(authServices(), log.child({ task: 'session_cleanup' })));
+	const app = createAppContext({ config, ...database });
+	onShutdown(startSessionCleanup(app, log.child({ task: 'session_cleanup' })));
 	process.once('sveltekit:shutdown', (reason: string) => {
 		log.info({ reason }, 'shutting down');
 		void runShutdownTasks();
 	});
-	if (!config.tmdb.sandbox) void verifyTmdbCredential(config);
-	return config;
+	if (!config.tmdb.sandbox) void verifyTmdbCredential(app);
+	return app;
 }
 
 async function openDatabaseOrExit(config: Config) {
@@ -63,11 +66,11 @@ async function openDatabaseOrExit(config: Config) {
  * A wrong TMDB key shows up at start, in the logs, rather than at the first person's sign-in.
  * It does not stop the server: TMDB may merely be unreachable for a moment.
  */
-async function verifyTmdbCredential(config: Config): Promise<void> {
+async function verifyTmdbCredential(app: AppContext): Promise<void> {
 	// Not part of a request: the task name stands where a request id would.
 	const taskLog = log.child({ task: 'tmdb_credential_check' });
 	try {
-		await createAppTmdbClient(config, taskLog).checkCredential();
+		await runWithLogger(taskLog, () => app.tmdb.checkCredential());
 		taskLog.info('TMDB accepted the configured credential');
 	} catch (error) {
 		if (isTmdbError(error) && error.kind === 'invalid_credential') {

@@ -90,10 +90,7 @@ describe('the sign-in handshake', () => {
 		const { requestToken } = await startLogin(harness, jar);
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: false });
 		await expectLoginError(
-			completeTmdbLogin(
-				harness.services,
-				eventFor(harness, jar, { params: callbackParams(requestToken, 'denied') })
-			),
+			completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken, 'denied') })),
 			'denied'
 		);
 		expect(jar.store.has('__Host-marquee_login')).toBe(false);
@@ -110,10 +107,7 @@ describe('the sign-in handshake', () => {
 			username: 'grace'
 		});
 		await expectLoginError(
-			completeTmdbLogin(
-				harness.services,
-				eventFor(harness, jar, { params: callbackParams(attacker.requestToken) })
-			),
+			completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(attacker.requestToken) })),
 			'mismatch'
 		);
 		expect(sessionNewCalls()).toBe(0);
@@ -127,7 +121,6 @@ describe('the sign-in handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		await expectLoginError(
 			completeTmdbLogin(
-				harness.services,
 				eventFor(harness, new CookieJar(), { params: callbackParams(requestToken) })
 			),
 			'mismatch'
@@ -151,7 +144,7 @@ describe('the sign-in handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		const params = new URLSearchParams(query.replaceAll('TOKEN', requestToken));
 		await expectLoginError(
-			completeTmdbLogin(harness.services, eventFor(harness, jar, { params })),
+			completeTmdbLogin(eventFor(harness, jar, { params })),
 			'invalid_callback'
 		);
 		expect(sessionNewCalls()).toBe(0);
@@ -162,10 +155,7 @@ describe('the sign-in handshake', () => {
 		const jar = new CookieJar();
 		const { requestToken } = await startLogin(harness, jar);
 		await expectLoginError(
-			completeTmdbLogin(
-				harness.services,
-				eventFor(harness, jar, { params: callbackParams(requestToken) })
-			),
+			completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) })),
 			'not_approved'
 		);
 		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
@@ -177,10 +167,7 @@ describe('the sign-in handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		harness.sandbox.sandbox.advanceClock(61 * 60_000);
 		await expectLoginError(
-			completeTmdbLogin(
-				harness.services,
-				eventFor(harness, jar, { params: callbackParams(requestToken) })
-			),
+			completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) })),
 			'expired'
 		);
 		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
@@ -192,17 +179,11 @@ describe('the sign-in handshake', () => {
 		const { requestToken } = await startLogin(harness, jar);
 		const pending = jar.store.get('__Host-marquee_login')!;
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
-		await completeTmdbLogin(
-			harness.services,
-			eventFor(harness, jar, { params: callbackParams(requestToken) })
-		);
+		await completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) }));
 		const replayJar = new CookieJar();
 		replayJar.set('__Host-marquee_login', pending.value, pending.options);
 		await expectLoginError(
-			completeTmdbLogin(
-				harness.services,
-				eventFor(harness, replayJar, { params: callbackParams(requestToken) })
-			),
+			completeTmdbLogin(eventFor(harness, replayJar, { params: callbackParams(requestToken) })),
 			'expired'
 		);
 		expect(await countRows(harness)).toEqual({ users: 1, sessions: 1 });
@@ -211,7 +192,6 @@ describe('the sign-in handshake', () => {
 	test('R1.3 reloading a used callback URL while signed in just goes on', async () => {
 		const { jar, session, requestToken } = await signIn(harness);
 		const outcome = await completeTmdbLogin(
-			harness.services,
 			eventFor(harness, jar, { session: session, params: callbackParams(requestToken) })
 		);
 		expect(outcome).toEqual({ kind: 'already_signed_in', returnTo: '/' });
@@ -224,7 +204,6 @@ describe('the sign-in handshake', () => {
 		const { requestToken } = await startLogin(harness, jar);
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'grace' });
 		const outcome = await completeTmdbLogin(
-			harness.services,
 			eventFor(harness, jar, { session: first.session, params: callbackParams(requestToken) })
 		);
 		expect(outcome.kind).toBe('signed_in');
@@ -240,10 +219,7 @@ describe('the sign-in handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		harness.sandbox.sandbox.injectFault('account', { kind: 'unavailable' }, 20);
 		await expectLoginError(
-			completeTmdbLogin(
-				harness.services,
-				eventFor(harness, jar, { params: callbackParams(requestToken) })
-			),
+			completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) })),
 			'unavailable'
 		);
 		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
@@ -262,7 +238,6 @@ describe('the sign-in handshake', () => {
 		await brokenSql`ALTER TABLE auth_sessions ADD CONSTRAINT reject_all CHECK (false) NOT VALID`;
 		try {
 			const error = await completeTmdbLogin(
-				harness.services,
 				eventFor(harness, jar, { params: callbackParams(requestToken) })
 			).catch((caught: unknown) => caught);
 			expect(error).toBeInstanceOf(LoginError);

@@ -6,10 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createAuthServices, type AuthServices } from '../../../src/lib/server/services.ts';
+import type { AppContext } from '../../../src/lib/server/context.ts';
+import { createAppContext } from '../../../src/lib/server/services.ts';
 import { completeTmdbLogin, startTmdbLogin } from '../../../src/lib/server/auth/login.ts';
 import type { AppSession } from '../../../src/lib/server/auth/types.ts';
 import { parseConfig } from '../../../src/lib/server/config.ts';
+import { latestMigrationVersion } from '../../../src/lib/server/db/migrate.ts';
 import { createLogger, type Logger } from '../../../src/lib/server/log.ts';
 import { createTmdbClient } from '../../../src/lib/server/tmdb/client.ts';
 import { startSandboxServer, type SandboxServer } from '../../support/tmdb-sandbox/server.ts';
@@ -38,7 +40,8 @@ export class CookieJar {
 export type Harness = {
 	database: TestDatabase;
 	sandbox: SandboxServer;
-	services: AuthServices;
+	/** The app context the sign-in code gets as `locals.app`. */
+	services: AppContext;
 	logs: string[];
 	/** The logger the services' TMDB client and the tests' contexts write to. */
 	log: Logger;
@@ -51,11 +54,12 @@ export type Harness = {
 	servicesWith(
 		overrides: Record<string, string>,
 		options?: { fetch?: typeof globalThis.fetch; sql?: TestDatabase['sql'] }
-	): AuthServices;
+	): AppContext;
 };
 
 export async function startHarness(): Promise<Harness> {
 	const database = await createTestDatabase();
+	const schemaVersion = await latestMigrationVersion();
 	const sandbox = await startSandboxServer({ port: 0, credentials: [API_KEY] });
 	const logs: string[] = [];
 	const destination = new Writable({
@@ -90,7 +94,13 @@ export async function startHarness(): Promise<Harness> {
 			log,
 			fetch: options.fetch
 		});
-		return createAuthServices({ config, sql: options.sql ?? database.sql, tmdb, log: () => log });
+		return createAppContext({
+			config,
+			sql: options.sql ?? database.sql,
+			schemaVersion,
+			tmdb,
+			log: () => log
+		});
 	};
 	return {
 		database,
@@ -115,14 +125,20 @@ export async function startHarness(): Promise<Harness> {
 export function eventFor(
 	harness: Harness,
 	jar: CookieJar,
-	options: { session?: AppSession | null; params?: URLSearchParams } = {}
+	options: { session?: AppSession | null; params?: URLSearchParams; app?: AppContext } = {}
 ): RequestEvent {
 	const url = new URL(options.params ? `/auth/callback?${options.params}` : '/auth/login', ORIGIN);
 	return {
 		url,
 		cookies: jar as unknown as Cookies,
 		request: new Request(url, { headers: { 'user-agent': USER_AGENT } }),
-		locals: { requestId: 'test', log: harness.log, user: null, session: options.session ?? null },
+		locals: {
+			app: options.app ?? harness.services,
+			requestId: 'test',
+			log: harness.log,
+			user: null,
+			session: options.session ?? null
+		},
 		getClientAddress: () => '203.0.113.10',
 		setHeaders: () => undefined
 	} as unknown as RequestEvent;
@@ -130,9 +146,7 @@ export function eventFor(
 
 /** Starts sign-in and returns the request token from the approval URL, as TMDB would see it. */
 export async function startLogin(harness: Harness, jar: CookieJar, returnTo?: string) {
-	const approvalUrl = new URL(
-		await startTmdbLogin(harness.services, eventFor(harness, jar), returnTo)
-	);
+	const approvalUrl = new URL(await startTmdbLogin(eventFor(harness, jar), returnTo));
 	const requestToken = approvalUrl.pathname.split('/').pop()!;
 	return { approvalUrl, requestToken };
 }
@@ -144,7 +158,7 @@ export function callbackParams(requestToken: string, verdict: 'approved' | 'deni
 /** The whole handshake for `username`; returns the cookie token and the session. */
 export async function signIn(
 	harness: Harness,
-	options: { username?: string; jar?: CookieJar; returnTo?: string; services?: AuthServices } = {}
+	options: { username?: string; jar?: CookieJar; returnTo?: string; services?: AppContext } = {}
 ) {
 	const services = options.services ?? harness.services;
 	const jar = options.jar ?? new CookieJar();
@@ -154,8 +168,7 @@ export async function signIn(
 		username: options.username ?? 'ada'
 	});
 	const outcome = await completeTmdbLogin(
-		services,
-		eventFor(harness, jar, { params: callbackParams(requestToken) })
+		eventFor(harness, jar, { params: callbackParams(requestToken), app: services })
 	);
 	if (outcome.kind !== 'signed_in') throw new Error('expected a new session');
 	return { jar, requestToken, token: jar.get('__Host-marquee_session')!, ...outcome };

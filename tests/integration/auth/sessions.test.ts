@@ -383,7 +383,7 @@ describe('cleanup at TMDB', () => {
 			{ kind: 'tmdb_error', httpStatus: 401, statusCode: 7 },
 			1
 		);
-		await signOut(harness.services, eventFor(harness, jar, { session }));
+		await signOut(eventFor(harness, jar, { session }));
 		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
 		const [queued] = await queuedEnds();
 		// The attempt at sign-out counts; the next is due SESSION_CLEANUP_MINUTES later.
@@ -592,7 +592,7 @@ describe('revocation and sign-out', () => {
 	test('R3.1 R3.2 sign-out deletes the row, the cookie and the TMDB session', async () => {
 		const { token, jar, session } = await signIn(harness);
 		jar.set('__Host-marquee_session', token, { path: '/' });
-		await signOut(harness.services, eventFor(harness, jar, { session }));
+		await signOut(eventFor(harness, jar, { session }));
 		expect(jar.store.has('__Host-marquee_session')).toBe(false);
 		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
 		const deleted = harness.sandbox.sandbox
@@ -608,7 +608,6 @@ describe('revocation and sign-out', () => {
 
 		expect(
 			await revokeSession(
-				harness.services,
 				eventFor(harness, new CookieJar(), { session: adaHere.session }),
 				grace.session.id
 			)
@@ -619,7 +618,6 @@ describe('revocation and sign-out', () => {
 
 		expect(
 			await revokeSession(
-				harness.services,
 				eventFor(harness, new CookieJar(), { session: adaHere.session }),
 				adaThere.session.id
 			)
@@ -640,10 +638,7 @@ describe('revocation and sign-out', () => {
 		];
 		const grace = await signIn(harness, { username: 'grace' });
 		expect(
-			await revokeOtherSessions(
-				harness.services,
-				eventFor(harness, new CookieJar(), { session: here.session })
-			)
+			await revokeOtherSessions(eventFor(harness, new CookieJar(), { session: here.session }))
 		).toBe(2);
 		for (const other of others) {
 			expect(
@@ -690,8 +685,7 @@ describe('R6.4 R3.1 finding 4: ending many sessions at once is bounded', () => {
 		const services = harness.servicesWith({}, { fetch });
 		expect(
 			await revokeOtherSessions(
-				services,
-				eventFor(harness, new CookieJar(), { session: here.session })
+				eventFor(harness, new CookieJar(), { session: here.session, app: services })
 			)
 		).toBe(12);
 		expect(counts.started).toBe(12);
@@ -709,8 +703,7 @@ describe('R6.4 R3.1 finding 4: ending many sessions at once is bounded', () => {
 			{ fetch }
 		);
 		await revokeOtherSessions(
-			services,
-			eventFor(harness, new CookieJar(), { session: here.session })
+			eventFor(harness, new CookieJar(), { session: here.session, app: services })
 		);
 		await new Promise((resolve) => setTimeout(resolve, 2_500));
 		// ...but the wait ends at 3 s: the attempts at 0 and 2 s, and nothing after.
@@ -824,7 +817,7 @@ describe('every way out ends the TMDB session too', () => {
 				{ kind: 'tmdb_error', httpStatus, statusCode },
 				1
 			);
-			await signOut(harness.services, eventFor(harness, jar, { session }));
+			await signOut(eventFor(harness, jar, { session }));
 			expect(await queuedCount()).toBe(0);
 			const deletes = harness.sandbox.sandbox
 				.receivedRequests()

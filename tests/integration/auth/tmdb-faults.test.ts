@@ -53,10 +53,7 @@ describe('R5.1 R5.4 TMDB faults at every step of the handshake', () => {
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		harness.sandbox.sandbox.injectFault('session/new', fault, 20);
 		const error = await loginError(
-			completeTmdbLogin(
-				harness.services,
-				eventFor(harness, jar, { params: callbackParams(requestToken) })
-			)
+			completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) }))
 		);
 		expect(error.code).toBe(code);
 		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
@@ -70,10 +67,7 @@ describe('R5.1 R5.4 TMDB faults at every step of the handshake', () => {
 			harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 			harness.sandbox.sandbox.injectFault('account', fault, 20);
 			const error = await loginError(
-				completeTmdbLogin(
-					harness.services,
-					eventFor(harness, jar, { params: callbackParams(requestToken) })
-				)
+				completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) }))
 			);
 			expect(error.code).toBe(code);
 			expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
@@ -88,7 +82,7 @@ describe('R5.1 R5.4 TMDB faults at every step of the handshake', () => {
 			harness.sandbox.sandbox.injectFault('session/delete', fault, 20);
 			const jar = new CookieJar();
 			jar.set('__Host-marquee_session', token, { path: '/' });
-			await signOut(harness.services, eventFor(harness, jar, { session }));
+			await signOut(eventFor(harness, jar, { session }));
 			expect(jar.store.size).toBe(0);
 			expect((await harness.services.sessions.validateSessionToken(token)).session).toBeNull();
 			expect(await countRows(harness)).toEqual({ users: 1, sessions: 0 });

@@ -10,8 +10,8 @@
  */
 import type { Sql } from '../db/client.ts';
 import { deleteRateLimitsBefore } from '../db/auth.ts';
-import type { Logger } from '../log.ts';
-import type { AuthServices } from '../services.ts';
+import { runWithLogger, type Logger } from '../log.ts';
+import type { AppContext } from '../context.ts';
 import { RATE_LIMIT_WINDOW_MS } from './login.ts';
 
 /** "marquee cleanup": shared by every instance. */
@@ -33,7 +33,7 @@ export type CleanupResult = {
 	yielded: boolean;
 };
 
-type CleanupServices = Pick<AuthServices, 'sql' | 'sessions'>;
+type CleanupServices = Pick<AppContext, 'sql' | 'sessions'>;
 
 /** Ends one batch under the cleanup lock; null when another instance holds it. */
 async function endBatchUnderLock(services: CleanupServices, now: Date, batchSize: number) {
@@ -93,14 +93,16 @@ export async function cleanUpExpiredSessions(
 }
 
 /** Runs a cleanup round every `cleanupMinutes` until the returned stop function is called. */
-export function startSessionCleanup(services: AuthServices, log: Logger): () => Promise<void> {
+export function startSessionCleanup(services: AppContext, log: Logger): () => Promise<void> {
 	let running: Promise<void> | undefined;
 	const stopping = new AbortController();
 	const runOnce = async () => {
 		const started = performance.now();
 		try {
-			const { ran, deleted, yielded, tmdbSessionsEnded, tmdbSessionsWaiting } =
-				await cleanUpExpiredSessions(services, { signal: stopping.signal });
+			const { ran, deleted, yielded, tmdbSessionsEnded, tmdbSessionsWaiting } = await runWithLogger(
+				log,
+				() => cleanUpExpiredSessions(services, { signal: stopping.signal })
+			);
 			if (ran) {
 				log.info(
 					{

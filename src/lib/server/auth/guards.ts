@@ -1,6 +1,5 @@
 import { getRequestEvent } from '$app/server';
 import type { TmdbSessionClient } from '../tmdb/client.ts';
-import { authServices } from '../services.ts';
 import { redirectToSignIn } from './login.ts';
 import { sessionLogId } from './session-ends.ts';
 import { deleteSessionCookie, tmdbSessionIdOf } from './sessions.ts';
@@ -18,15 +17,14 @@ import type { AppSession, AppUser } from './types.ts';
  */
 export function requireUser(): { user: AppUser; session: AppSession; tmdb: TmdbSessionClient } {
 	const event = getRequestEvent();
-	const { user, session, log } = event.locals;
+	const { user, session, log, app } = event.locals;
 	const tmdbSessionId = session && tmdbSessionIdOf(session);
 	if (!user || !session || !tmdbSessionId) redirectToSignIn(event.url);
-	const services = authServices();
-	const tmdb = services.tmdb.forSession({
+	const tmdb = app.tmdb.forSession({
 		sessionId: tmdbSessionId,
 		accountId: user.tmdbAccountId,
 		onSessionInvalid: async (error) => {
-			await services.sessions.endSessions({ sessionId: session.id }, 'revoked_at_tmdb');
+			await app.sessions.endSessions({ sessionId: session.id }, 'revoked_at_tmdb');
 			deleteSessionCookie(event);
 			log.info(
 				{

@@ -11,7 +11,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { countRateLimitHit, upsertTmdbUser } from '../db/auth.ts';
 import { isDatabaseOutage } from '../db/outage.ts';
-import type { AuthServices } from '../services.ts';
+import type { AppContext } from '../context.ts';
 import { approvalUrl } from '../tmdb/client.ts';
 import { isTmdbError, userMessageFor, type TmdbErrorKind } from '../tmdb/errors.ts';
 import { sessionLogId } from './session-ends.ts';
@@ -134,17 +134,17 @@ function decodedPath(pathname: string): string {
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 async function limitSignInAttempts(
-	services: AuthServices,
+	app: AppContext,
 	event: RequestEvent,
 	bucket: 'sign_in' | 'callback',
 	now = new Date()
 ): Promise<void> {
 	const windowStart = Math.floor(now.getTime() / RATE_LIMIT_WINDOW_MS) * RATE_LIMIT_WINDOW_MS;
 	// Keyed: with a plain hash, every IPv4 address behind a row could be found by trying all 2^32.
-	const keys = services.config.session.encryptionKeys;
+	const keys = app.config.session.encryptionKeys;
 	const client = macOf(clientOf(event), keys[0]!, 'client address').slice(0, 22);
-	const hits = await countRateLimitHit(services.sql, `${bucket}:${client}`, new Date(windowStart));
-	if (hits <= services.config.session.signInRateLimitPerMinute) return;
+	const hits = await countRateLimitHit(app.sql, `${bucket}:${client}`, new Date(windowStart));
+	if (hits <= app.config.session.signInRateLimitPerMinute) return;
 	const retryAfterSeconds = Math.max(
 		1,
 		Math.ceil((windowStart + RATE_LIMIT_WINDOW_MS - now.getTime()) / 1000)
@@ -257,23 +257,22 @@ const REQUEST_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** Starts sign-in: returns the URL of TMDB's approval page to send the browser to. */
 export async function startTmdbLogin(
-	services: AuthServices,
 	event: RequestEvent,
 	requestedReturnPath: unknown
 ): Promise<string> {
-	const { log } = event.locals;
+	const { log, app } = event.locals;
 	try {
-		await limitSignInAttempts(services, event, 'sign_in');
+		await limitSignInAttempts(app, event, 'sign_in');
 		const returnTo = safeReturnPath(requestedReturnPath);
-		const token = await services.tmdb.createRequestToken();
-		setPendingLoginCookie(event, services.config.session.encryptionKeys, {
+		const token = await app.tmdb.createRequestToken();
+		setPendingLoginCookie(event, app.config.session.encryptionKeys, {
 			tokenHash: hashRequestToken(token.requestToken),
 			returnTo,
 			expiresAt: token.expiresAt
 		});
 		log.info({ event: 'sign_in_started' }, 'sign-in started');
-		const origin = services.config.origin ?? event.url.origin;
-		return approvalUrl(services.config.tmdb.webUrl, token.requestToken, `${origin}/auth/callback`);
+		const origin = app.config.origin ?? event.url.origin;
+		return approvalUrl(app.config.tmdb.webUrl, token.requestToken, `${origin}/auth/callback`);
 	} catch (error) {
 		throw loginFailure(log, 'sign-in could not start', error);
 	}
@@ -288,17 +287,14 @@ export type CompletedLogin =
  * Finishes sign-in at /auth/callback: on success the session cookie is set and the answer says
  * where to send the browser. Throws LoginError on any failure.
  */
-export async function completeTmdbLogin(
-	services: AuthServices,
-	event: RequestEvent
-): Promise<CompletedLogin> {
-	const { log, session: currentSession } = event.locals;
+export async function completeTmdbLogin(event: RequestEvent): Promise<CompletedLogin> {
+	const { log, session: currentSession, app } = event.locals;
 	try {
-		await limitSignInAttempts(services, event, 'callback');
+		await limitSignInAttempts(app, event, 'callback');
 	} catch (error) {
 		throw loginFailure(log, 'sign-in could not be checked', error);
 	}
-	const keys = services.config.session.encryptionKeys;
+	const keys = app.config.session.encryptionKeys;
 	const pending = readPendingLoginCookie(event, keys, new Date());
 	if (!pending && currentSession) return { kind: 'already_signed_in', returnTo: '/' };
 
@@ -335,29 +331,25 @@ export async function completeTmdbLogin(
 
 	let tmdbSessionId: string;
 	try {
-		tmdbSessionId = await services.tmdb.createSession(requestToken);
+		tmdbSessionId = await app.tmdb.createSession(requestToken);
 	} catch (error) {
 		throw loginFailure(log, 'TMDB refused to create a session', error);
 	}
 
 	try {
-		const account = await services.tmdb.getAccount(tmdbSessionId);
-		const userId = await upsertTmdbUser(services.sql, account, new Date());
+		const account = await app.tmdb.getAccount(tmdbSessionId);
+		const userId = await upsertTmdbUser(app.sql, account, new Date());
 		// Before the new session exists, so that a failure here leaves nothing half made: no
 		// session fixation (the browser's session is replaced), and the cap counts the new one.
 		await Promise.all([
-			currentSession && services.sessions.endSessions({ sessionId: currentSession.id }, 'replaced'),
-			services.sessions.endSessions(
-				{ userId, keepNewest: services.config.session.maxPerUser - 1 },
+			currentSession && app.sessions.endSessions({ sessionId: currentSession.id }, 'replaced'),
+			app.sessions.endSessions(
+				{ userId, keepNewest: app.config.session.maxPerUser - 1 },
 				'over_cap'
 			)
 		]);
 		const userAgent = event.request.headers.get('user-agent');
-		const { token, session } = await services.sessions.createSession(
-			userId,
-			tmdbSessionId,
-			userAgent
-		);
+		const { token, session } = await app.sessions.createSession(userId, tmdbSessionId, userAgent);
 		setSessionCookie(event, token, session.expiresAt);
 		log.info(
 			{ event: 'sign_in_completed', session: sessionLogId(session.id), tmdbAccountId: account.id },
@@ -366,7 +358,7 @@ export async function completeTmdbLogin(
 		return { kind: 'signed_in', session, returnTo: safeReturnPath(pending.returnTo) };
 	} catch (error) {
 		// Our side failed after TMDB made a session: end it there, so nothing is left behind.
-		await services.sessions.endUnusedTmdbSession(tmdbSessionId);
+		await app.sessions.endUnusedTmdbSession(tmdbSessionId);
 		throw loginFailure(log, 'sign-in could not be completed', error);
 	}
 }

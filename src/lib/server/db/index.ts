@@ -16,7 +16,7 @@ export type { Sql };
 type DatabaseState = { sql: Sql; embedded?: EmbeddedPostgres; schemaVersion: number };
 
 const holder = globalThis as typeof globalThis & {
-	__marqueeDatabase?: { opening: Promise<DatabaseState>; ready?: DatabaseState };
+	__marqueeDatabase?: { opening: Promise<DatabaseState> };
 };
 
 /** The database cannot be used at start; the message names the host, never credentials. */
@@ -106,31 +106,17 @@ async function open(config: Config, log: Logger): Promise<DatabaseState> {
 }
 
 /** Connects and migrates once per process; later calls share the first. */
-export async function openDatabase(config: Config, log: Logger): Promise<Sql> {
+export async function openDatabase(
+	config: Config,
+	log: Logger
+): Promise<{ sql: Sql; schemaVersion: number }> {
 	const entry = (holder.__marqueeDatabase ??= { opening: open(config, log) });
 	try {
-		entry.ready = await entry.opening;
-		return entry.ready.sql;
+		return await entry.opening;
 	} catch (error) {
 		holder.__marqueeDatabase = undefined;
 		throw error;
 	}
-}
-
-function readyState(): DatabaseState {
-	const ready = holder.__marqueeDatabase?.ready;
-	if (!ready) throw new Error('The database is used before the server initialised');
-	return ready;
-}
-
-/** The pool, for code that runs after `init` (every request). */
-export function db(): Sql {
-	return readyState().sql;
-}
-
-/** The newest migration this build ships: what `/readyz` expects the database to have. */
-export function expectedSchemaVersion(): number {
-	return readyState().schemaVersion;
 }
 
 export async function closeDatabase(): Promise<void> {

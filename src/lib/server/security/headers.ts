@@ -5,7 +5,6 @@
  * `form-action` to that redirect).
  */
 import type { Handle } from '@sveltejs/kit';
-import { getConfig } from '../config.ts';
 
 const STATIC_HEADERS: Record<string, string> = {
 	'x-content-type-options': 'nosniff',
@@ -32,7 +31,7 @@ function originOf(url: string): string | null {
 
 export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
-	const config = getConfig();
+	const { config } = event.locals.app;
 	try {
 		for (const [name, value] of Object.entries(STATIC_HEADERS)) {
 			if (!response.headers.has(name)) response.headers.set(name, value);

@@ -1,5 +1,4 @@
 import { requireUser } from '$lib/server/auth/guards';
-import { getConfig } from '$lib/server/config';
 import { imageUrl, MAX_TMDB_PAGE } from '$lib/server/tmdb/client';
 import { isTmdbError, type TmdbError } from '$lib/server/tmdb/errors';
 import { error, fail, redirect } from '@sveltejs/kit';
@@ -18,7 +17,7 @@ function troubleOf(tmdbError: TmdbError) {
 	return { message: tmdbError.userMessage, retryable: tmdbError.retryable };
 }
 
-export const load: PageServerLoad = async ({ url }) => {
+export const load: PageServerLoad = async ({ url, locals }) => {
 	const { tmdb } = requireUser();
 	const pageText = url.searchParams.get('page');
 	const page =
@@ -30,7 +29,7 @@ export const load: PageServerLoad = async ({ url }) => {
 		if (watchlist.movies.length === 0 && page.data > 1 && watchlist.totalResults > 0) {
 			redirect(303, `/watchlist?page=${Math.min(watchlist.totalPages, MAX_TMDB_PAGE)}`);
 		}
-		const config = getConfig();
+		const { config } = locals.app;
 		return {
 			watchlist: {
 				page: watchlist.page,

@@ -1,14 +1,13 @@
 import { requireUser } from '$lib/server/auth/guards';
-import { authServices } from '$lib/server/services';
 import { revokeOtherSessions, revokeSession } from '$lib/server/auth/sign-out';
 import { describeUserAgent } from '$lib/server/user-agent';
 import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async () => {
+export const load: PageServerLoad = async ({ locals }) => {
 	const { user, session } = requireUser();
-	const sessions = await authServices().sessions.listSessions(user.id);
+	const sessions = await locals.app.sessions.listSessions(user.id);
 	return {
 		sessions: sessions.map((listed) => ({
 			id: listed.id,
@@ -27,13 +26,13 @@ export const actions: Actions = {
 		requireUser();
 		const form = revokeForm.safeParse(Object.fromEntries(await event.request.formData()));
 		if (!form.success) return fail(400, { message: 'That session could not be found.' });
-		const revoked = await revokeSession(authServices(), event, form.data.sessionId);
+		const revoked = await revokeSession(event, form.data.sessionId);
 		if (!revoked) return fail(404, { message: 'That session could not be found.' });
 		return { message: 'The session was signed out.' };
 	},
 	revokeOthers: async (event) => {
 		requireUser();
-		const count = await revokeOtherSessions(authServices(), event);
+		const count = await revokeOtherSessions(event);
 		return {
 			message:
 				count === 0

@@ -1,5 +1,4 @@
 import { completeTmdbLogin, LOGIN_ERROR_MESSAGES, LoginError } from '$lib/server/auth/login';
-import { authServices } from '$lib/server/services';
 import { error, redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 
@@ -11,7 +10,7 @@ import type { PageServerLoad } from './$types';
 export const load: PageServerLoad = async (event) => {
 	let destination: string;
 	try {
-		destination = (await completeTmdbLogin(authServices(), event)).returnTo;
+		destination = (await completeTmdbLogin(event)).returnTo;
 	} catch (caught) {
 		if (!(caught instanceof LoginError)) throw caught;
 		if (caught.code === 'too_many_attempts') error(429, LOGIN_ERROR_MESSAGES.too_many_attempts);

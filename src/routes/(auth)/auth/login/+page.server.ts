@@ -6,7 +6,6 @@ import {
 	startTmdbLogin,
 	type LoginErrorCode
 } from '$lib/server/auth/login';
-import { authServices } from '$lib/server/services';
 import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
@@ -47,7 +46,7 @@ export const actions: Actions = {
 		const returnTo = form.success ? form.data.returnTo : undefined;
 		let approvalUrl: string;
 		try {
-			approvalUrl = await startTmdbLogin(authServices(), event, returnTo);
+			approvalUrl = await startTmdbLogin(event, returnTo);
 		} catch (error) {
 			if (!(error instanceof LoginError)) throw error;
 			return fail(STATUS_FOR_ERROR[error.code] ?? 500, {

@@ -1,5 +1,4 @@
 import { signOut } from '$lib/server/auth/sign-out';
-import { authServices } from '$lib/server/services';
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -7,7 +6,7 @@ export const load: PageServerLoad = ({ locals }) => ({ signedIn: locals.user !==
 
 export const actions: Actions = {
 	default: async (event) => {
-		await signOut(authServices(), event);
+		await signOut(event);
 		redirect(303, '/?signed_out=1');
 	}
 };

@@ -5,13 +5,12 @@
  * Fault injection and the control API exist only in the tests' standalone server.
  */
 import { error } from '@sveltejs/kit';
-import { getConfig, SANDBOX_BASE_PATH } from '$lib/server/config';
-import { getAppSandbox } from '$lib/server/tmdb-sandbox/app-sandbox';
+import { SANDBOX_BASE_PATH } from '$lib/server/config';
 import type { RequestHandler } from './$types';
 
-const forwardToSandbox: RequestHandler = async ({ request, params, url }) => {
-	const config = getConfig();
-	if (!config.tmdb.sandbox || params.path.startsWith('3/') || params.path === '3') {
+const forwardToSandbox: RequestHandler = async ({ request, params, url, locals }) => {
+	const { config, sandbox } = locals.app;
+	if (!sandbox || params.path.startsWith('3/') || params.path === '3') {
 		error(404, 'Not found');
 	}
 	// Real TMDB sends the browser to any redirect_to; the app's own sandbox only back to the app.
@@ -23,7 +22,7 @@ const forwardToSandbox: RequestHandler = async ({ request, params, url }) => {
 	const target = new URL(url);
 	target.pathname = url.pathname.slice(SANDBOX_BASE_PATH.length) || '/';
 	const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-	return getAppSandbox(config).handle(
+	return sandbox.handle(
 		new Request(target, {
 			method: request.method,
 			headers: request.headers,
