@@ -1,6 +1,7 @@
 /**
- * Runs the built app (`node build`, as production does) in a child process for tests that need
- * the real server: hostile input, several instances, database faults, shutdown.
+ * Runs the built app (`node build`, as production does, or `npm start` as the deployment guide
+ * says) in a child process for tests that need the real server: hostile input, several
+ * instances, database faults, shutdown.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,14 +30,19 @@ export async function freePort(): Promise<number> {
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
-export async function startApp(env: Record<string, string>): Promise<AppProcess> {
+export async function startApp(
+	env: Record<string, string>,
+	options: { command?: 'node build' | 'npm start' } = {}
+): Promise<AppProcess> {
 	if (!existsSync('build/index.js')) {
 		throw new Error('These tests run the built app: run `npm run build` first (npm test does).');
 	}
 	const port = await freePort();
 	const url = `http://127.0.0.1:${port}`;
 	const output: string[] = [];
-	const child = spawn(process.execPath, ['build'], {
+	const [command, args] =
+		options.command === 'npm start' ? ['npm', ['start']] : [process.execPath, ['build']];
+	const child = spawn(command, args, {
 		stdio: ['ignore', 'pipe', 'pipe'],
 		env: {
 			PATH: process.env.PATH,
