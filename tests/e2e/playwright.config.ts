@@ -1,22 +1,10 @@
 import { defineConfig, devices } from '@playwright/test';
-import { existsSync } from 'node:fs';
+import { findBrowser } from './browser.ts';
 import { APP_URL, HTTPS_URL, IN_APP_SANDBOX_URL } from './ports.ts';
 
-const DEBIAN_CHROMIUM = '/usr/bin/chromium';
-
-// Debian's Chromium when the machine has it (Playwright's own download needs the internet).
-const launchOptions = existsSync(DEBIAN_CHROMIUM)
-	? {
-			executablePath: DEBIAN_CHROMIUM,
-			args: [
-				'--no-sandbox',
-				'--disable-gpu',
-				'--disable-background-networking',
-				'--disable-component-update',
-				'--disable-sync'
-			]
-		}
-	: {};
+const browser = await findBrowser();
+// Once, from the runner (its workers load this file too).
+if (!process.env.TEST_WORKER_INDEX) console.log(`e2e browser: ${browser.description}`);
 
 const FAULT_TESTS = /tmdb-trouble\.test\.ts$/;
 const IN_APP_SANDBOX_TESTS = /in-app-sandbox\.test\.ts$/;
@@ -39,7 +27,7 @@ export default defineConfig({
 	use: {
 		baseURL: APP_URL,
 		trace: 'retain-on-failure',
-		launchOptions
+		launchOptions: browser.launchOptions
 	},
 	// The whole suite runs twice, with JavaScript on and off. Tests that inject faults into the
 	// shared TMDB sandbox run last and one at a time (a fault hits whichever call comes next, so it

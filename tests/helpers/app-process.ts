@@ -55,8 +55,9 @@ export async function startApp(
 			...env
 		}
 	});
+	// 'close', not 'exit': by then every line the app wrote has been read.
 	const exited = new Promise<number | null>((resolve) =>
-		child.once('exit', (code) => resolve(code))
+		child.once('close', (code) => resolve(code))
 	);
 	let buffered = '';
 	const collect = (chunk: Buffer) => {

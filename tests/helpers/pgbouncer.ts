@@ -11,6 +11,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './app-process.ts';
+import { selfSignedCertificate } from './certificate.ts';
 
 const BINARY = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((file) => existsSync(file));
 const TEMPLATE = path.resolve('tests/pgbouncer/pgbouncer.ini');
@@ -84,25 +85,9 @@ export async function startPgBouncer(
 		// Clients must speak TLS, as managed hosts require (sslmode=require); a throwaway certificate.
 		const key = path.join(dir, 'server.key');
 		const cert = path.join(dir, 'server.crt');
-		execFileSync(
-			'openssl',
-			[
-				'req',
-				'-x509',
-				'-newkey',
-				'rsa:2048',
-				'-nodes',
-				'-days',
-				'1',
-				'-subj',
-				'/CN=127.0.0.1',
-				'-keyout',
-				key,
-				'-out',
-				cert
-			],
-			{ stdio: 'ignore' }
-		);
+		const pems = await selfSignedCertificate();
+		writeFileSync(key, pems.key);
+		writeFileSync(cert, pems.cert);
 		chmodSync(key, 0o600);
 		writeFileSync(
 			ini,

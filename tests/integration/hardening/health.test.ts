@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { startAppStack, type AppStack } from './app-harness.ts';
 
 let stack: AppStack;
@@ -26,7 +26,10 @@ test('/healthz and /readyz answer a probe storm with no rate limit, no cookie, n
 	expect(await (await fetch(`${stack.app.url}/readyz`)).json()).toEqual({ status: 'ready' });
 	// A page request is logged; probes are not.
 	await fetch(`${stack.app.url}/`);
-	expect(stack.app.output.some((line) => line.includes('"path":"/"'))).toBe(true);
+	// Log lines come through a pipe, a little after the answer.
+	await vi.waitFor(() =>
+		expect(stack.app.output.some((line) => line.includes('"path":"/"'))).toBe(true)
+	);
 	expect(stack.app.output.filter((line) => /healthz|readyz/.test(line))).toEqual([]);
 });
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { decryptSecret } from '../../../src/lib/server/auth/keys.ts';
 import { TEST_ENCRYPTION_KEY } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
@@ -82,9 +82,18 @@ test('R6.7 R6.2 after a full sign-in and sign-out, no secret is in the logs, the
 test('R7.4 every request, auth event and TMDB call is a structured JSON log line with the request id and a duration', async () => {
 	const browser = new BrowserSession(stack.app.url);
 	await browser.signIn(stack.sandbox.url, 'log-reader');
-	const entries = stack.app.output
-		.filter((line) => line.startsWith('{'))
-		.map((line) => JSON.parse(line) as Record<string, unknown>);
+	const readEntries = () =>
+		stack.app.output
+			.filter((line) => line.startsWith('{'))
+			.map((line) => JSON.parse(line) as Record<string, unknown>);
+	// Log lines come through a pipe, a little after the answers: wait for the callback's request line.
+	const entries = await vi.waitFor(() => {
+		const all = readEntries();
+		expect(all.some((entry) => entry.msg === 'request' && entry.path === '/auth/callback')).toBe(
+			true
+		);
+		return all;
+	});
 	const requests = entries.filter((entry) => entry.msg === 'request');
 	expect(requests.length).toBeGreaterThan(0);
 	for (const entry of requests) {
