@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { signValue } from '../../src/lib/server/auth/keys.ts';
-import { readPendingLoginCookie, safeReturnPath } from '../../src/lib/server/auth/login.ts';
+import { readPendingLoginCookie } from '../../src/lib/server/auth/login.ts';
+import { safeReturnPath } from '../../src/lib/server/auth/return-path.ts';
 import {
 	isWellFormedSessionToken,
 	readSessionCookie,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { clientKey } from '../../src/lib/server/auth/login.ts';
+import { clientKey } from '../../src/lib/server/auth/rate-limit.ts';
 
 describe('who counts as one client for the sign-in rate limit', () => {
 	test('an IPv4 address is one client', () => {

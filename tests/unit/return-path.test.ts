@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { redirectToSignIn, safeReturnPath } from '../../src/lib/server/auth/login.ts';
+import { redirectToSignIn, safeReturnPath } from '../../src/lib/server/auth/return-path.ts';
 
 describe('R1.5 R6.5 return paths', () => {
 	test.each([

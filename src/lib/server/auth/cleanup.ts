@@ -12,7 +12,7 @@ import type { Sql } from '../db/client.ts';
 import { deleteRateLimitsBefore } from '../db/auth.ts';
 import { runWithLogger, type Logger } from '../log.ts';
 import type { AppContext } from '../context.ts';
-import { RATE_LIMIT_WINDOW_MS } from './login.ts';
+import { RATE_LIMIT_WINDOW_MS } from './rate-limit.ts';
 
 /** "marquee cleanup": shared by every instance. */
 const CLEANUP_LOCK_KEY = 0x6d617263;

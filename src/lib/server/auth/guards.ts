@@ -1,6 +1,6 @@
 import { getRequestEvent } from '$app/server';
 import type { TmdbSessionClient } from '../tmdb/client.ts';
-import { redirectToSignIn } from './login.ts';
+import { redirectToSignIn } from './return-path.ts';
 import { sessionLogId } from './session-ends.ts';
 import { deleteSessionCookie, tmdbSessionIdOf } from './sessions.ts';
 import type { AppSession, AppUser } from './types.ts';

@@ -1,53 +1,33 @@
 /**
  * The sign-in handshake with TMDB, whole. Start creates a request token and binds it to this
  * browser with a signed pending-login cookie; the callback checks that binding, turns the
- * approved token into a TMDB session, loads the account, and stores the user and the app
- * session together (or nothing at all). Around it: the per-client rate limit, the return path
- * check, and the fixed list of messages a failed sign-in shows.
+ * approved token into a TMDB session, loads the account, stores the user and starts the app
+ * session. Its neighbours: the sign-in rate limit (rate-limit.ts), return paths
+ * (return-path.ts), the keys that sign the cookie (keys.ts), and the words of each failure
+ * (src/lib/failures.ts).
  */
-import { redirect, type RequestEvent } from '@sveltejs/kit';
-import ipaddr from 'ipaddr.js';
+import type { RequestEvent } from '@sveltejs/kit';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { countRateLimitHit, upsertTmdbUser } from '../db/auth.ts';
+import { upsertTmdbUser } from '../db/auth.ts';
 import { isDatabaseOutage } from '../db/outage.ts';
 import type { AppContext } from '../context.ts';
 import { approvalUrl } from '../tmdb/client.ts';
-import { isTmdbError, userMessageFor, type TmdbErrorKind } from '../tmdb/errors.ts';
+import { isTmdbError, type TmdbErrorKind } from '../tmdb/errors.ts';
+import { FAILURES, type SignInFailure } from '../../failures.ts';
 import { sessionLogId } from './session-ends.ts';
 import { cookieNaming, setSessionCookie, type CookieEvent } from './sessions.ts';
-import { macOf, signValue, verifySignedValue } from './keys.ts';
+import { signValue, verifySignedValue } from './keys.ts';
+import { countSignInAttempt } from './rate-limit.ts';
+import { MAX_RETURN_PATH_LENGTH, safeReturnPath } from './return-path.ts';
 import type { AppSession } from './types.ts';
 
-// --- Why a sign-in failed: a short code in the sign-in page's URL. The page shows a message
-// from this fixed list; nothing from the URL is ever reflected. TMDB's failures are told in the
-// words TMDB errors use everywhere (tmdb/errors.ts). ---
+// --- Why a sign-in failed: a short code in the sign-in page's URL (`?error=`). Its status,
+// words and log level are in the one table of failures (src/lib/failures.ts); nothing from the
+// URL is ever reflected. ---
 
-export const LOGIN_ERROR_MESSAGES = {
-	denied: 'You chose not to approve Marquee on TMDB, so you are not signed in.',
-	expired: userMessageFor('token_invalid'),
-	not_approved: userMessageFor('token_not_approved'),
-	mismatch:
-		'This sign-in was not started in this browser, or it took too long. Please sign in again.',
-	invalid_callback: 'TMDB sent back an incomplete answer. Please sign in again.',
-	unavailable: userMessageFor('unavailable'),
-	rate_limited: userMessageFor('rate_limited'),
-	not_configured: userMessageFor('invalid_credential'),
-	too_many_attempts:
-		'Too many sign-in attempts from your network. Please wait a minute and try again.',
-	database_unavailable: 'We cannot reach our database right now. Please try again in a minute.',
-	failed: 'Something went wrong while signing you in. Please try again.',
-	// TMDB revoked the session while the person was using Marquee (see auth/guards.ts).
-	session_ended: userMessageFor('session_invalid')
-} as const;
-
-export type LoginErrorCode = keyof typeof LOGIN_ERROR_MESSAGES;
-
-export function isLoginErrorCode(value: unknown): value is LoginErrorCode {
-	return typeof value === 'string' && Object.hasOwn(LOGIN_ERROR_MESSAGES, value);
-}
-
-const CODE_FOR_TMDB_FAILURE: Record<TmdbErrorKind, LoginErrorCode> = {
+/** The sign-in code a failed TMDB call becomes. */
+const CODE_FOR_TMDB_FAILURE: Record<TmdbErrorKind, SignInFailure> = {
 	network: 'unavailable',
 	timeout: 'unavailable',
 	unavailable: 'unavailable',
@@ -63,7 +43,7 @@ const CODE_FOR_TMDB_FAILURE: Record<TmdbErrorKind, LoginErrorCode> = {
 
 export class LoginError extends Error {
 	constructor(
-		readonly code: LoginErrorCode,
+		readonly code: SignInFailure,
 		readonly details: { errorId?: string; retryAfterSeconds?: number } = {}
 	) {
 		super(`Sign-in failed: ${code}`);
@@ -71,113 +51,16 @@ export class LoginError extends Error {
 	}
 }
 
-// --- Return paths: only a same-origin path that starts with exactly one `/`. Everything else,
-// including encoded and control-character variants, becomes `/`. ---
-
-/** Of the normalised path: what the pending-login cookie carries and its reader accepts. */
-export const MAX_RETURN_PATH_LENGTH = 1024;
-/** Of the raw input, only to bound the work; normalising can grow a path up to 9 times. */
-const MAX_CANDIDATE_LENGTH = 8 * MAX_RETURN_PATH_LENGTH;
-const SAFE_BASE = 'http://marquee.invalid';
-const HANDSHAKE_PATH = /^\/auth\/(callback|login|logout)(\/|$)/;
-
-export function safeReturnPath(candidate: unknown): string {
-	if (typeof candidate !== 'string' || candidate.length === 0) return '/';
-	if (candidate.length > MAX_CANDIDATE_LENGTH) return '/';
-	// Control characters (tabs and newlines are dropped by URL parsers), backslashes (read as `/`)
-	// and any `%` encoding of them are refused outright rather than cleaned up.
-	// eslint-disable-next-line no-control-regex -- matching control characters is the point
-	if (/[\u0000-\u001f\u007f\\]/.test(candidate)) return '/';
-	if (/%(0[0-9a-f]|1[0-9a-f]|7f|5c)/i.test(candidate)) return '/';
-	if (!candidate.startsWith('/') || candidate.startsWith('//')) return '/';
-	if (/^\/%2f/i.test(candidate)) return '/';
-	let parsed: URL;
-	try {
-		parsed = new URL(candidate, SAFE_BASE);
-	} catch {
-		return '/';
-	}
-	if (parsed.origin !== SAFE_BASE) return '/';
-	const path = parsed.pathname + parsed.search + parsed.hash;
-	// Dot segments can normalise into a protocol-relative path: `/.//evil.example` → `//evil.example`.
-	if (path.startsWith('//')) return '/';
-	if (path.length > MAX_RETURN_PATH_LENGTH) return '/';
-	// Never send someone back into the sign-in handshake itself, however its path is spelt.
-	if (HANDSHAKE_PATH.test(decodedPath(parsed.pathname))) return '/';
-	return path;
-}
-
-/**
- * 303 to the sign-in page, with a message code and a return path to `url`. A form action's name
- * (`?/remove`) is dropped from the return path: coming back means seeing the page, not posting.
- */
-export function redirectToSignIn(url: URL, error?: LoginErrorCode): never {
-	const query = new URLSearchParams(url.search);
-	for (const key of [...query.keys()]) if (key.startsWith('/')) query.delete(key);
-	const search = query.size > 0 ? `?${query}` : '';
-	const returnTo = encodeURIComponent(safeReturnPath(url.pathname + search));
-	redirect(303, `/auth/login?${error ? `error=${error}&` : ''}returnTo=${returnTo}`);
-}
-
-function decodedPath(pathname: string): string {
-	try {
-		return decodeURIComponent(pathname);
-	} catch {
-		return pathname;
-	}
-}
-
-// --- The rate limit of sign-in starts and callbacks, per client, in PostgreSQL so it holds
-// across instances. A fixed one-minute window keeps it to one statement a hit. Clients are
-// stored as a MAC: the limiter needs to tell them apart, not to know them. ---
-
-export const RATE_LIMIT_WINDOW_MS = 60_000;
-
+/** Throws when this client has started or finished too many sign-ins this minute. */
 async function limitSignInAttempts(
 	app: AppContext,
 	event: RequestEvent,
-	bucket: 'sign_in' | 'callback',
-	now = new Date()
+	bucket: 'sign_in' | 'callback'
 ): Promise<void> {
-	const windowStart = Math.floor(now.getTime() / RATE_LIMIT_WINDOW_MS) * RATE_LIMIT_WINDOW_MS;
-	// Keyed: with a plain hash, every IPv4 address behind a row could be found by trying all 2^32.
-	const keys = app.config.session.encryptionKeys;
-	const client = macOf(clientOf(event), keys[0]!, 'client address').slice(0, 22);
-	const hits = await countRateLimitHit(app.sql, `${bucket}:${client}`, new Date(windowStart));
-	if (hits <= app.config.session.signInRateLimitPerMinute) return;
-	const retryAfterSeconds = Math.max(
-		1,
-		Math.ceil((windowStart + RATE_LIMIT_WINDOW_MS - now.getTime()) / 1000)
-	);
-	event.locals.log.warn({ event: 'sign_in_rate_limited', bucket }, 'too many sign-in attempts');
+	const retryAfterSeconds = await countSignInAttempt(app, event, bucket);
+	if (retryAfterSeconds === null) return;
 	event.setHeaders({ 'retry-after': String(retryAfterSeconds) });
 	throw new LoginError('too_many_attempts', { retryAfterSeconds });
-}
-
-/**
- * Who counts as one client: an IPv4 address, or an IPv6 /64 (what one subscriber is given). The
- * address comes from adapter-node (`ADDRESS_HEADER`/`XFF_DEPTH` behind a proxy), never from a
- * raw header. When that header is missing or short, the request did not come through the proxy
- * as configured: such requests share one bucket rather than fail.
- */
-function clientOf(event: RequestEvent): string {
-	try {
-		return clientKey(event.getClientAddress());
-	} catch {
-		event.locals.log.warn(
-			{ event: 'client_address_unknown' },
-			'the client address header is missing or short; check ADDRESS_HEADER and XFF_DEPTH'
-		);
-		return 'unknown';
-	}
-}
-
-export function clientKey(address: string): string {
-	if (!ipaddr.isValid(address)) return address;
-	const parsed = ipaddr.process(address);
-	if (parsed.kind() === 'ipv4') return parsed.toString();
-	const prefix = (parsed as ipaddr.IPv6).parts.slice(0, 4);
-	return `${prefix.map((part) => part.toString(16)).join(':')}::/64`;
 }
 
 // --- The pending-login cookie: `base64url(JSON {h, r, e}).<HMAC>`, a hash of the request token
@@ -366,11 +249,11 @@ export async function completeTmdbLogin(event: RequestEvent): Promise<CompletedL
 function loginFailure(log: RequestEvent['locals']['log'], message: string, error: unknown) {
 	if (error instanceof LoginError) return error;
 	if (isDatabaseOutage(error)) {
-		log.error({ event: 'database_unavailable', err: error }, message);
+		log[FAILURES.database_unavailable.log]({ event: 'database_unavailable', err: error }, message);
 		return new LoginError('database_unavailable');
 	}
 	if (isTmdbError(error)) {
-		log.warn(
+		log[FAILURES[error.kind].log](
 			{
 				event: 'sign_in_failed',
 				tmdbError: error.kind,
@@ -382,6 +265,6 @@ function loginFailure(log: RequestEvent['locals']['log'], message: string, error
 		return new LoginError(CODE_FOR_TMDB_FAILURE[error.kind]);
 	}
 	const errorId = randomUUID();
-	log.error({ event: 'sign_in_failed', err: error, errorId }, message);
+	log[FAILURES.failed.log]({ event: 'sign_in_failed', err: error, errorId }, message);
 	return new LoginError('failed', { errorId });
 }

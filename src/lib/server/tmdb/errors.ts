@@ -8,6 +8,8 @@
  * docs/tmdb.md and TMDB's error table).
  */
 
+import { FAILURES } from '../../failures.ts';
+
 export type TmdbErrorKind =
 	| 'network'
 	| 'timeout'
@@ -32,27 +34,12 @@ export const TRANSIENT_KINDS: ReadonlySet<TmdbErrorKind> = new Set([
 	'unavailable'
 ]);
 
-/** What a person is told, per kind: short, specific, and free of anything secret. */
-const MESSAGES: Record<TmdbErrorKind, string> = {
-	network: 'Could not reach TMDB. Check the connection and try again.',
-	timeout: 'TMDB did not answer. Try again in a minute.',
-	rate_limited: 'TMDB is busy. Try again in a few seconds.',
-	unavailable: 'TMDB is unavailable right now. Try again in a few minutes.',
-	// The app's own key is at fault; the person can do nothing about it, so do not blame them.
-	invalid_credential: 'Signing in with TMDB is not available right now. Please try again later.',
-	token_invalid: 'That TMDB sign-in request expired or was already used. Please sign in again.',
-	token_not_approved: 'TMDB sign-in was not approved. Please sign in again if you meant to.',
-	session_invalid: 'Your TMDB session has ended. Please sign in again.',
-	not_found: 'TMDB could not find that item. It may have been removed already.',
-	bad_response: 'TMDB sent an answer we could not read. Try again in a minute.',
-	unknown: 'Something went wrong while talking to TMDB. Please try again.'
-};
-
+/** What a person is told, per kind (src/lib/failures.ts), with the wait when TMDB named one. */
 export function userMessageFor(kind: TmdbErrorKind, retryAfterSeconds?: number): string {
 	if (kind === 'rate_limited' && retryAfterSeconds !== undefined && retryAfterSeconds > 0) {
 		return `TMDB is busy. Try again in ${retryAfterSeconds} ${retryAfterSeconds === 1 ? 'second' : 'seconds'}.`;
 	}
-	return MESSAGES[kind];
+	return FAILURES[kind].message;
 }
 
 export type TmdbErrorDetails = {

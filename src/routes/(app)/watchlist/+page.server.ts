@@ -1,3 +1,4 @@
+import { FAILURES } from '$lib/failures';
 import { requireUser } from '$lib/server/auth/guards';
 import { imageUrl, MAX_TMDB_PAGE } from '$lib/server/tmdb/client';
 import { isTmdbError, type TmdbError } from '$lib/server/tmdb/errors';
@@ -59,15 +60,6 @@ const removeForm = z.object({
 		.refine((id) => id <= 2_147_483_647)
 });
 
-const STATUS_FOR_KIND: Partial<Record<TmdbError['kind'], number>> = {
-	rate_limited: 429,
-	not_found: 404,
-	network: 503,
-	timeout: 503,
-	unavailable: 503,
-	bad_response: 502
-};
-
 export const actions: Actions = {
 	remove: async ({ request }) => {
 		const { tmdb } = requireUser();
@@ -79,7 +71,7 @@ export const actions: Actions = {
 			await tmdb.removeFromWatchlist(form.data.movieId);
 		} catch (caught) {
 			if (!isTmdbError(caught)) throw caught;
-			return fail(STATUS_FOR_KIND[caught.kind] ?? 502, troubleOf(caught));
+			return fail(FAILURES[caught.kind].status, troubleOf(caught));
 		}
 		return { message: 'Removed from your watchlist.' };
 	}

@@ -1,4 +1,5 @@
-import { completeTmdbLogin, LOGIN_ERROR_MESSAGES, LoginError } from '$lib/server/auth/login';
+import { FAILURES } from '$lib/failures';
+import { completeTmdbLogin, LoginError } from '$lib/server/auth/login';
 import { error, redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 
@@ -13,10 +14,13 @@ export const load: PageServerLoad = async (event) => {
 		destination = (await completeTmdbLogin(event)).returnTo;
 	} catch (caught) {
 		if (!(caught instanceof LoginError)) throw caught;
-		if (caught.code === 'too_many_attempts') error(429, LOGIN_ERROR_MESSAGES.too_many_attempts);
+		// Failures of ours, not of this sign-in: another try at once would meet them too.
+		if (caught.code === 'too_many_attempts') {
+			error(FAILURES.too_many_attempts.status, FAILURES.too_many_attempts.message);
+		}
 		if (caught.code === 'database_unavailable') {
 			event.setHeaders({ 'retry-after': '30' });
-			error(503, LOGIN_ERROR_MESSAGES.database_unavailable);
+			error(FAILURES.database_unavailable.status, FAILURES.database_unavailable.message);
 		}
 		const ref = caught.details.errorId ? `&ref=${caught.details.errorId}` : '';
 		destination = `/auth/login?error=${caught.code}${ref}`;

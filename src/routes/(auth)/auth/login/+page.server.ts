@@ -1,11 +1,6 @@
-import {
-	isLoginErrorCode,
-	LOGIN_ERROR_MESSAGES,
-	LoginError,
-	safeReturnPath,
-	startTmdbLogin,
-	type LoginErrorCode
-} from '$lib/server/auth/login';
+import { FAILURES, isSignInFailure } from '$lib/failures';
+import { LoginError, startTmdbLogin } from '$lib/server/auth/login';
+import { safeReturnPath } from '$lib/server/auth/return-path';
 import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
@@ -20,10 +15,10 @@ export const load: PageServerLoad = ({ locals, url }) => {
 	return {
 		returnTo,
 		// Only messages from the fixed list; nothing from the URL is shown as text.
-		error: isLoginErrorCode(code)
+		error: isSignInFailure(code)
 			? {
 					code,
-					message: LOGIN_ERROR_MESSAGES[code],
+					message: FAILURES[code].message,
 					errorId: ref && ERROR_ID_PATTERN.test(ref) ? ref : null
 				}
 			: null
@@ -31,14 +26,6 @@ export const load: PageServerLoad = ({ locals, url }) => {
 };
 
 const startForm = z.object({ returnTo: z.string().max(2048).optional() });
-
-const STATUS_FOR_ERROR: Partial<Record<LoginErrorCode, number>> = {
-	too_many_attempts: 429,
-	rate_limited: 429,
-	unavailable: 503,
-	not_configured: 503,
-	database_unavailable: 503
-};
 
 export const actions: Actions = {
 	default: async (event) => {
@@ -49,11 +36,11 @@ export const actions: Actions = {
 			approvalUrl = await startTmdbLogin(event, returnTo);
 		} catch (error) {
 			if (!(error instanceof LoginError)) throw error;
-			return fail(STATUS_FOR_ERROR[error.code] ?? 500, {
+			return fail(FAILURES[error.code].status, {
 				returnTo: safeReturnPath(returnTo),
 				error: {
 					code: error.code,
-					message: LOGIN_ERROR_MESSAGES[error.code],
+					message: FAILURES[error.code].message,
 					errorId: error.details.errorId ?? null
 				}
 			});

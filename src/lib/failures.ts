@@ -1,0 +1,178 @@
+/**
+ * Every failure a person can meet, once: the HTTP status it answers with, the words they are
+ * shown, and the level it is logged at. Routes, the sign-in code, TMDB's error type and the
+ * error page (+error.svelte) all read this table. The words are fixed text: nothing from a URL
+ * or an error is ever shown, and none of it is secret, so the browser may have it too.
+ */
+export type LogLevel = 'info' | 'warn' | 'error';
+export type Failure = { status: number; message: string; log: LogLevel };
+
+// Words that two kinds share: a TMDB kind and the sign-in code it becomes.
+const TMDB_UNAVAILABLE = 'TMDB is unavailable right now. Try again in a few minutes.';
+const SIGN_IN_UNAVAILABLE =
+	'Signing in with TMDB is not available right now. Please try again later.';
+const TOKEN_SPENT = 'That TMDB sign-in request expired or was already used. Please sign in again.';
+const NOT_APPROVED = 'TMDB sign-in was not approved. Please sign in again if you meant to.';
+const SESSION_ENDED = 'Your TMDB session has ended. Please sign in again.';
+
+export const FAILURES = {
+	// What a TMDB call can end in (the kinds of tmdb/errors.ts).
+	network: {
+		status: 503,
+		message: 'Could not reach TMDB. Check the connection and try again.',
+		log: 'warn'
+	},
+	timeout: { status: 503, message: 'TMDB did not answer. Try again in a minute.', log: 'warn' },
+	rate_limited: { status: 429, message: 'TMDB is busy. Try again in a few seconds.', log: 'warn' },
+	unavailable: { status: 503, message: TMDB_UNAVAILABLE, log: 'warn' },
+	// The app's own key is at fault; the person can do nothing about it, so do not blame them.
+	invalid_credential: {
+		status: 502,
+		message: SIGN_IN_UNAVAILABLE,
+		log: 'error'
+	},
+	token_invalid: {
+		status: 400,
+		message: TOKEN_SPENT,
+		log: 'warn'
+	},
+	token_not_approved: {
+		status: 400,
+		message: NOT_APPROVED,
+		log: 'warn'
+	},
+	session_invalid: {
+		status: 401,
+		message: SESSION_ENDED,
+		log: 'info'
+	},
+	not_found: {
+		status: 404,
+		message: 'TMDB could not find that item. It may have been removed already.',
+		log: 'info'
+	},
+	bad_response: {
+		status: 502,
+		message: 'TMDB sent an answer we could not read. Try again in a minute.',
+		log: 'warn'
+	},
+	unknown: {
+		status: 502,
+		message: 'Something went wrong while talking to TMDB. Please try again.',
+		log: 'warn'
+	},
+
+	// Why a sign-in failed: the code travels to the sign-in page as `?error=<code>`.
+	denied: {
+		status: 400,
+		message: 'You chose not to approve Marquee on TMDB, so you are not signed in.',
+		log: 'info'
+	},
+	expired: {
+		status: 400,
+		message: TOKEN_SPENT,
+		log: 'warn'
+	},
+	not_approved: {
+		status: 400,
+		message: NOT_APPROVED,
+		log: 'warn'
+	},
+	mismatch: {
+		status: 400,
+		message:
+			'This sign-in was not started in this browser, or it took too long. Please sign in again.',
+		log: 'warn'
+	},
+	invalid_callback: {
+		status: 400,
+		message: 'TMDB sent back an incomplete answer. Please sign in again.',
+		log: 'warn'
+	},
+	not_configured: {
+		status: 503,
+		message: SIGN_IN_UNAVAILABLE,
+		log: 'error'
+	},
+	too_many_attempts: {
+		status: 429,
+		message: 'Too many sign-in attempts from your network. Please wait a minute and try again.',
+		log: 'warn'
+	},
+	database_unavailable: {
+		status: 503,
+		message: 'We cannot reach our database right now. Please try again in a minute.',
+		log: 'error'
+	},
+	failed: {
+		status: 500,
+		message: 'Something went wrong while signing you in. Please try again.',
+		log: 'error'
+	},
+	// TMDB revoked the session while the person was using Marquee (auth/guards.ts).
+	session_ended: {
+		status: 401,
+		message: SESSION_ENDED,
+		log: 'info'
+	},
+
+	// What the error page says for a status raised without words of its own.
+	bad_request: { status: 400, message: 'That request did not make sense to us.', log: 'info' },
+	forbidden: { status: 403, message: 'You are not allowed to do that.', log: 'info' },
+	page_not_found: { status: 404, message: 'There is no page at this address.', log: 'info' },
+	too_many_requests: {
+		status: 429,
+		message: 'Too many attempts. Please wait a moment and try again.',
+		log: 'warn'
+	},
+	service_unavailable: {
+		status: 503,
+		message: 'Marquee is unavailable for a moment. Please try again shortly.',
+		log: 'error'
+	},
+	internal: {
+		status: 500,
+		message: 'Something went wrong on our side. Please try again.',
+		log: 'error'
+	}
+} as const satisfies Record<string, Failure>;
+
+export type FailureKind = keyof typeof FAILURES;
+
+/** The kinds a sign-in can fail with, as its `?error=` code. */
+export const SIGN_IN_FAILURES = [
+	'denied',
+	'expired',
+	'not_approved',
+	'mismatch',
+	'invalid_callback',
+	'unavailable',
+	'rate_limited',
+	'not_configured',
+	'too_many_attempts',
+	'database_unavailable',
+	'failed',
+	'session_ended'
+] as const satisfies readonly FailureKind[];
+
+export type SignInFailure = (typeof SIGN_IN_FAILURES)[number];
+
+export function isSignInFailure(value: unknown): value is SignInFailure {
+	return SIGN_IN_FAILURES.includes(value as SignInFailure);
+}
+
+const PAGE_FAILURES = [
+	'bad_request',
+	'forbidden',
+	'page_not_found',
+	'too_many_requests',
+	'service_unavailable'
+] as const satisfies readonly FailureKind[];
+
+/** The error page's words for a status: the table's, or the generic ones for any other. */
+export function pageFailureFor(status: number): Failure {
+	return (
+		PAGE_FAILURES.map((kind) => FAILURES[kind]).find((failure) => failure.status === status) ??
+		FAILURES.internal
+	);
+}
