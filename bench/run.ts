@@ -686,7 +686,7 @@ function logTargets(targets: Target[]): void {
 
 /** The flags `npm start` uses (package.json), judged against the first variant (no flags). */
 const NPM_START_FLAGS = (
-	/^(?:NODE_ENV=production )?node (.*) build$/.exec(
+	/^(?:(?:export )?NODE_ENV=production (?:&& )?)?(?:exec )?node (.*) build$/.exec(
 		(JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts
 			.start
 	)?.[1] ?? ''

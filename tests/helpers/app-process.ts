@@ -40,13 +40,13 @@ export async function startApp(
 	const port = await freePort();
 	const url = `http://127.0.0.1:${port}`;
 	const output: string[] = [];
-	const [command, args] =
-		options.command === 'npm start' ? ['npm', ['start']] : [process.execPath, ['build']];
-	const child = spawn(command, args, {
+	const viaNpm = options.command === 'npm start';
+	const child = spawn(viaNpm ? 'npm' : process.execPath, viaNpm ? ['start'] : ['build'], {
 		stdio: ['ignore', 'pipe', 'pipe'],
 		env: {
 			PATH: process.env.PATH,
-			NODE_ENV: 'production',
+			// `npm start` must set production mode itself; npm asks the registry for nothing.
+			...(viaNpm ? { npm_config_update_notifier: 'false' } : { NODE_ENV: 'production' }),
 			HOST: '127.0.0.1',
 			PORT: String(port),
 			ORIGIN: url,

@@ -75,6 +75,8 @@ describe.skipIf(process.platform !== 'linux')('npm start (reads /proc: Linux onl
 			expect(await exited).toBe(0);
 			expect(app.output.join('\n')).toContain('shutting down');
 			expect(tree.filter(isRunning)).toEqual([]);
+			// The script itself put the server in production mode (the test did not set NODE_ENV).
+			expect(app.output.join('\n')).not.toContain('NODE_ENV is not production');
 		} finally {
 			for (const pid of tree.filter(isRunning)) process.kill(pid, 'SIGKILL');
 		}
