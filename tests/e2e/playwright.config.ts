@@ -1,10 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
-import { findBrowser } from './browser.ts';
+import { launchOptions } from './browser.ts';
 import { APP_URL, HTTPS_URL, IN_APP_SANDBOX_URL } from './ports.ts';
-
-const browser = await findBrowser();
-// Once, from the runner (its workers load this file too).
-if (!process.env.TEST_WORKER_INDEX) console.log(`e2e browser: ${browser.description}`);
 
 const FAULT_TESTS = /tmdb-trouble\.test\.ts$/;
 const IN_APP_SANDBOX_TESTS = /in-app-sandbox\.test\.ts$/;
@@ -27,7 +23,7 @@ export default defineConfig({
 	use: {
 		baseURL: APP_URL,
 		trace: 'retain-on-failure',
-		launchOptions: browser.launchOptions
+		launchOptions
 	},
 	// The whole suite runs twice, with JavaScript on and off. Tests that inject faults into the
 	// shared TMDB sandbox run last and one at a time (a fault hits whichever call comes next, so it
