@@ -8,7 +8,7 @@ import { startApp, TEST_ENCRYPTION_KEY } from '../helpers/app-process.ts';
 import { BrowserSession } from '../helpers/browser-session.ts';
 import { cleanupServicesOn, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { hasPgBouncer } from '../helpers/pgbouncer.ts';
-import { APP_TMDB_KEY, appEnv } from './hardening/app-harness.ts';
+import { APP_TMDB_KEY, appEnv } from '../helpers/app-stack.ts';
 
 const CLEANUP_LOCK_KEY = 0x6d617263;
 

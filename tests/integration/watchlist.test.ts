@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vit
 import { decryptSecret } from '../../src/lib/server/auth/keys.ts';
 import { TEST_ENCRYPTION_KEY } from '../helpers/app-process.ts';
 import { BrowserSession } from '../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from './hardening/app-harness.ts';
+import { startAppStack, type AppStack } from '../helpers/app-stack.ts';
 
 let stack: AppStack;
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import {
 	signIn,
 	startLogin,
 	useHarness
-} from './harness.ts';
+} from '../../helpers/auth-harness.ts';
 
 const harness = useHarness();
 

@@ -14,7 +14,7 @@ import {
 } from '../../../src/lib/server/auth/sign-out.ts';
 import type { AppSession } from '../../../src/lib/server/auth/types.ts';
 import { queueTmdbSessionEnd, selectSessionAndUser } from '../../../src/lib/server/db/auth.ts';
-import { CookieJar, eventFor, signIn, useHarness } from './harness.ts';
+import { CookieJar, eventFor, signIn, useHarness } from '../../helpers/auth-harness.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const START = new Date('2026-03-01T12:00:00Z');

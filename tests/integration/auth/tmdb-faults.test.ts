@@ -9,7 +9,7 @@ import {
 	signIn,
 	startLogin,
 	useHarness
-} from './harness.ts';
+} from '../../helpers/auth-harness.ts';
 
 const harness = useHarness();
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from './app-harness.ts';
+import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
 
 let stack: AppStack;
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import { migrate } from '../../../src/lib/server/db/migrate.ts';
 import { startSandboxServer, type SandboxServer } from '../../support/tmdb-sandbox/server.ts';
 import { freePort, startApp, type AppProcess } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { APP_TMDB_KEY } from './app-harness.ts';
+import { APP_TMDB_KEY } from '../../helpers/app-stack.ts';
 
 // The embedded PostgreSQL is one we can stop and start on the same port and data directory;
 // the shared server at 127.0.0.1:5432 is not ours to restart.

@@ -5,7 +5,7 @@ import { BrowserSession } from '../../helpers/browser-session.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { hasPgBouncer } from '../../helpers/pgbouncer.ts';
 import { startStallProxy, type StallProxy } from '../../helpers/stall-proxy.ts';
-import { APP_TMDB_KEY, appEnv } from './app-harness.ts';
+import { APP_TMDB_KEY, appEnv } from '../../helpers/app-stack.ts';
 
 // The app reaches the database through a proxy that can stop answering without closing
 // anything: no error ever arrives, so only the app's own bounds end the wait.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clientKey } from '../../../src/lib/server/auth/rate-limit.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from './app-harness.ts';
+import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
 
 let stack: AppStack;
 beforeAll(async () => {

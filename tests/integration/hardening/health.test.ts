@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { startAppStack, type AppStack } from './app-harness.ts';
+import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
 
 let stack: AppStack;
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from './app-harness.ts';
+import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
 
 let stack: AppStack;
 let signedIn: BrowserSession;

@@ -3,7 +3,7 @@ import { startSandboxServer, type SandboxServer } from '../../support/tmdb-sandb
 import { startApp, type AppProcess } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
-import { APP_TMDB_KEY, appEnv } from './app-harness.ts';
+import { APP_TMDB_KEY, appEnv } from '../../helpers/app-stack.ts';
 
 // Two processes need two connections at once, which only a PostgreSQL server gives.
 describe.skipIf(!process.env.TEST_DATABASE_URL)(

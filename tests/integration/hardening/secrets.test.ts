@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { decryptSecret } from '../../../src/lib/server/auth/keys.ts';
 import { TEST_ENCRYPTION_KEY } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { APP_TMDB_KEY, startAppStack, type AppStack } from './app-harness.ts';
+import { APP_TMDB_KEY, startAppStack, type AppStack } from '../../helpers/app-stack.ts';
 
 let stack: AppStack;
 beforeAll(async () => {

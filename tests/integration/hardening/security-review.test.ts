@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from './app-harness.ts';
+import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
 
 let stack: AppStack;
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { startApp, type AppProcess } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { appEnv, startAppStack, type AppStack } from './app-harness.ts';
+import { appEnv, startAppStack, type AppStack } from '../../helpers/app-stack.ts';
 
 let stack: AppStack;
 beforeAll(async () => {

@@ -1,6 +1,10 @@
-import { startSandboxServer, type SandboxServer } from '../../support/tmdb-sandbox/server.ts';
-import { startApp, type AppProcess } from '../../helpers/app-process.ts';
-import { createTestDatabase, databaseEnv, type TestDatabase } from '../../helpers/database.ts';
+/**
+ * The whole app as integration tests run it: a fresh database, the standalone TMDB sandbox, and
+ * the built server (`startAppStack`), or the env for more servers on the same two (`appEnv`).
+ */
+import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
+import { startApp, type AppProcess } from './app-process.ts';
+import { createTestDatabase, databaseEnv, type TestDatabase } from './database.ts';
 
 export const APP_TMDB_KEY = 'deadbeefdeadbeefdeadbeefdeadbeef';
 
