@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { clientKey } from '../../../src/lib/server/auth/rate-limit.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
 import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
@@ -78,7 +78,7 @@ describe('rate limiting of sign-in', () => {
 		const rows = await stack.database.sql<{ key: string }[]>`SELECT key FROM rate_limits`;
 		expect(rows.length).toBeGreaterThan(0);
 		// A plain hash of an address is found by hashing every address (2^32 for IPv4).
-		const plainHashes = [clientKey('127.0.0.1'), clientKey('::1'), 'unknown'].map((client) =>
+		const plainHashes = [clientKey('127.0.0.1')!, clientKey('::1')!, 'unknown'].map((client) =>
 			createHash('sha256').update(client).digest('base64url').slice(0, 22)
 		);
 		for (const { key } of rows) {
@@ -137,4 +137,49 @@ describe('R6.1 served as https (ORIGIN https://…, TLS ended by a proxy in fron
 		expect(cookie).toMatch(/; HttpOnly/i);
 		expect(cookie).not.toMatch(/Domain=/i);
 	});
+});
+
+describe('R7.3 the client address behind a proxy (ADDRESS_HEADER)', () => {
+	let proxied: AppStack;
+	beforeAll(async () => {
+		proxied = await startAppStack({
+			SIGN_IN_RATE_LIMIT_PER_MINUTE: '3',
+			ADDRESS_HEADER: 'x-client-address'
+		});
+	}, 60_000);
+	afterAll(async () => {
+		await proxied?.stop();
+	});
+
+	/** Sign-in starts as a proxy forwards them, each naming the client as `address`. */
+	async function startsFrom(addresses: string[]) {
+		// The limit counts per minute: do not straddle a minute boundary.
+		const intoMinute = Date.now() % 60_000;
+		if (intoMinute > 50_000) {
+			await new Promise((resolve) => setTimeout(resolve, 61_000 - intoMinute));
+		}
+		const statuses: number[] = [];
+		for (const address of addresses) {
+			const response = await new BrowserSession(proxied.app.url).post(
+				'/auth/login',
+				{ returnTo: '/' },
+				{ 'x-client-address': address }
+			);
+			statuses.push(response.status);
+		}
+		return statuses;
+	}
+
+	test('R7.3 an address with a new port each time is still one client', async () => {
+		const ports = [40001, 40002, 40003, 40004, 40005].map((port) => `10.9.3.1:${port}`);
+		expect(await startsFrom(ports)).toEqual([303, 303, 303, 429, 429]);
+	}, 90_000);
+
+	test('R7.3 values that are not addresses share one bucket, and say so in the log', async () => {
+		const junk = ['', 'unknown', 'not-an-ip', 'x'.repeat(200), '10.9.3.2:port'];
+		expect(await startsFrom(junk)).toEqual([303, 303, 303, 429, 429]);
+		await vi.waitFor(() =>
+			expect(proxied.app.output.some((line) => line.includes('client_address_unknown'))).toBe(true)
+		);
+	}, 90_000);
 });
