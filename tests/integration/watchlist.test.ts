@@ -137,6 +137,39 @@ describe('R8.3 removing', () => {
 	});
 });
 
+describe('R8.3 a page past the end of the watchlist', () => {
+	/** TMDB's answer for a page that came back empty, with its (possibly stale) counts. */
+	function emptyPage(page: number, totalPages: number, totalResults: number) {
+		const body = { page, results: [], total_pages: totalPages, total_results: totalResults };
+		stack.sandbox.sandbox.injectFault(
+			'watchlist/movies',
+			{
+				kind: 'reply',
+				httpStatus: 200,
+				headers: { 'content-type': 'application/json;charset=utf-8' },
+				body: JSON.stringify(body)
+			},
+			1
+		);
+	}
+
+	test('R8.3 TMDB still counting two pages while page 2 is empty: one redirect to page 1, not to itself', async () => {
+		const browser = await signedIn('ada');
+		emptyPage(2, 2, 20);
+		const response = await browser.get('/watchlist?page=2');
+		expect(response.status).toBe(303);
+		expect(response.headers.get('location')).toBe('/watchlist');
+	});
+
+	test('R8.3 when TMDB counts movies on the empty page itself, the empty state shows instead of a redirect', async () => {
+		const browser = await signedIn('ada');
+		emptyPage(2, 2, 40);
+		const response = await browser.get('/watchlist?page=2');
+		expect(response.status).toBe(200);
+		expect(await response.text()).toContain('There are no movies on this page.');
+	});
+});
+
 describe('R4.4 R8.2 a session revoked at TMDB between two calls', () => {
 	function revokedLogLines() {
 		return stack.app.output.filter((line) =>

@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { toTmdbAccount } from '../../src/lib/server/tmdb/client.ts';
+import type { Logger } from '../../src/lib/server/log.ts';
+import {
+	MAX_NAME_LENGTH,
+	MAX_USERNAME_LENGTH,
+	toTmdbAccount
+} from '../../src/lib/server/tmdb/client.ts';
 import { DOCUMENTED } from '../support/tmdb-reference-examples.ts';
 import {
 	accountMovieSchema,
@@ -109,6 +114,37 @@ describe('account', () => {
 		);
 		expect(account.avatarPath).toBeNull();
 		expect(account.gravatarHash).toBeNull();
+	});
+
+	test('a 200 KB username or name is cut to 64 and 128 characters, with a warn line', () => {
+		const warnings: unknown[] = [];
+		const log = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Logger;
+		const account = toTmdbAccount(
+			accountResponseSchema.parse({
+				...base,
+				username: 'u'.repeat(200_000),
+				name: '😀'.repeat(200)
+			}),
+			log
+		);
+		expect(account.username).toBe('u'.repeat(MAX_USERNAME_LENGTH));
+		expect(MAX_USERNAME_LENGTH).toBe(64);
+		// Characters, not UTF-16 units: an emoji is never cut in half.
+		expect(Array.from(account.name)).toHaveLength(MAX_NAME_LENGTH);
+		expect(MAX_NAME_LENGTH).toBe(128);
+		expect(account.name).toBe('😀'.repeat(128));
+		expect(warnings).toEqual([
+			expect.objectContaining({
+				event: 'tmdb_account_field_truncated',
+				field: 'username',
+				length: 200_000
+			}),
+			expect.objectContaining({ event: 'tmdb_account_field_truncated', field: 'name', length: 200 })
+		]);
+		// Within the bounds, nothing is cut and nothing is logged.
+		warnings.length = 0;
+		expect(toTmdbAccount(accountResponseSchema.parse(base), log).username).toBe(base.username);
+		expect(warnings).toEqual([]);
 	});
 
 	test('a missing id or username is a schema mismatch', () => {

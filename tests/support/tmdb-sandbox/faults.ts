@@ -46,7 +46,14 @@ export const faultSchema = z.discriminatedUnion('kind', [
 	/** 200 with a body that is not JSON. */
 	z.object({ kind: z.literal('malformed_json') }),
 	/** 200 with valid JSON of the wrong shape. */
-	z.object({ kind: z.literal('wrong_shape') })
+	z.object({ kind: z.literal('wrong_shape') }),
+	/** Exactly this answer: a recorded or hand-made TMDB response, status, headers and body. */
+	z.object({
+		kind: z.literal('reply'),
+		httpStatus: z.number().int().min(200).max(599),
+		headers: z.record(z.string(), z.string()).optional(),
+		body: z.string().max(1_000_000)
+	})
 ]);
 
 export type SandboxFault = z.infer<typeof faultSchema>;
@@ -161,5 +168,7 @@ export async function faultResponse(
 			});
 		case 'wrong_shape':
 			return jsonResponse({ success: true, results: [] });
+		case 'reply':
+			return new Response(fault.body, { status: fault.httpStatus, headers: fault.headers });
 	}
 }

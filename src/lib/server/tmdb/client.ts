@@ -65,6 +65,8 @@ export type TmdbMoviePage = {
 	movies: TmdbMovie[];
 };
 
+/** TMDB pages account lists by 20. */
+export const TMDB_PAGE_SIZE = 20;
 /** TMDB's `page` parameter: 1 to 500 (status_code 22 otherwise). */
 export const MAX_TMDB_PAGE = 500;
 
@@ -378,7 +380,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 				query: { session_id: sessionId },
 				schema: accountResponseSchema
 			});
-			return toTmdbAccount(body);
+			return toTmdbAccount(body, logger());
 		},
 
 		async checkCredential() {
@@ -415,7 +417,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 						retry: 'transient_failures',
 						schema: accountResponseSchema
 					});
-					return toTmdbAccount(body);
+					return toTmdbAccount(body, logger());
 				},
 
 				async getWatchlistMovies(page = 1) {
@@ -533,13 +535,30 @@ const SAFE_GRAVATAR_HASH = /^[a-f0-9]{32,64}$/i;
  * Flattens TMDB's account shape. Avatar fields are cosmetic, so an odd value there becomes null
  * instead of failing sign-in; they are restricted because they end up inside image URLs.
  */
-export function toTmdbAccount(body: AccountResponse): TmdbAccount {
+/**
+ * TMDB usernames are short and names are people's names; anything much longer is stored and shown
+ * cut to these generous bounds (in characters), so one odd account cannot make every page huge.
+ */
+export const MAX_USERNAME_LENGTH = 64;
+export const MAX_NAME_LENGTH = 128;
+
+function bounded(value: string, max: number, field: string, log?: Logger): string {
+	const characters = Array.from(value);
+	if (characters.length <= max) return value;
+	log?.warn(
+		{ event: 'tmdb_account_field_truncated', field, length: characters.length, max },
+		'TMDB sent an account field longer than we keep; it is cut'
+	);
+	return characters.slice(0, max).join('');
+}
+
+export function toTmdbAccount(body: AccountResponse, log?: Logger): TmdbAccount {
 	const avatarPath = body.avatar?.tmdb?.avatar_path ?? null;
 	const gravatarHash = body.avatar?.gravatar?.hash ?? null;
 	return {
 		id: body.id,
-		username: body.username,
-		name: body.name ?? '',
+		username: bounded(body.username, MAX_USERNAME_LENGTH, 'username', log),
+		name: bounded(body.name ?? '', MAX_NAME_LENGTH, 'name', log),
 		avatarPath: avatarPath !== null && SAFE_AVATAR_PATH.test(avatarPath) ? avatarPath : null,
 		gravatarHash:
 			gravatarHash !== null && SAFE_GRAVATAR_HASH.test(gravatarHash) ? gravatarHash : null,

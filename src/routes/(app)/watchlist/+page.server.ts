@@ -1,6 +1,6 @@
 import { FAILURES } from '$lib/failures';
 import { requireUser } from '$lib/server/auth/guards';
-import { imageUrl, MAX_TMDB_PAGE } from '$lib/server/tmdb/client';
+import { imageUrl, MAX_TMDB_PAGE, TMDB_PAGE_SIZE } from '$lib/server/tmdb/client';
 import { isTmdbError, type TmdbError } from '$lib/server/tmdb/errors';
 import { error, fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
@@ -26,9 +26,12 @@ export const load: PageServerLoad = async ({ url, locals }) => {
 	if (!page.success) error(400, 'That page number is not valid.');
 	try {
 		const watchlist = await tmdb.getWatchlistMovies(page.data);
-		// Past the end (the last movie of the last page was removed): show the last page instead.
-		if (watchlist.movies.length === 0 && page.data > 1 && watchlist.totalResults > 0) {
-			redirect(303, `/watchlist?page=${Math.min(watchlist.totalPages, MAX_TMDB_PAGE)}`);
+		// Past the end (the last movie of the last page was removed): go back to the last page that
+		// has movies, by TMDB's count of them. Never to this page or beyond, even when TMDB's page
+		// count is stale, so this redirects at most once; otherwise the empty state shows.
+		const lastPage = Math.min(Math.ceil(watchlist.totalResults / TMDB_PAGE_SIZE), MAX_TMDB_PAGE);
+		if (watchlist.movies.length === 0 && lastPage >= 1 && lastPage < page.data) {
+			redirect(303, lastPage === 1 ? '/watchlist' : `/watchlist?page=${lastPage}`);
 		}
 		const { config } = locals.app;
 		return {
