@@ -30,9 +30,16 @@ export async function countSignInAttempt(
 	// Keyed: with a plain hash, every IPv4 address behind a row could be found by trying all 2^32.
 	const key = (client: string) =>
 		`${bucket}:${macOf(client, app.config.session.encryptionKeys[0]!, 'client address').slice(0, 22)}`;
-	const address = clientAddressOf(event);
-	const counted = [{ client: clientKey(address) ?? 'unknown', limit }];
-	const site = siteKey(address);
+	const raw = clientAddressOf(event);
+	const client = clientKey(raw);
+	if (client === null) {
+		event.locals.log.warn(
+			{ event: 'client_address_unknown' },
+			'the client address is missing or not an address; check ADDRESS_HEADER and XFF_DEPTH'
+		);
+	}
+	const counted = [{ client: client ?? 'unknown', limit }];
+	const site = siteKey(raw);
 	if (site) counted.push({ client: site, limit: limit * SITE_ALLOWANCE });
 	const hits = await Promise.all(
 		counted.map(({ client }) => countRateLimitHit(app.sql, key(client), new Date(windowStart)))
@@ -44,24 +51,16 @@ export async function countSignInAttempt(
 
 /**
  * The client's address from adapter-node (`ADDRESS_HEADER`/`XFF_DEPTH` behind a proxy), never
- * from a raw header. A missing, short or unreadable header means the request did not come
- * through the proxy as configured: such requests share one bucket ('unknown') rather than fail,
- * and never get an allowance of their own.
+ * from a raw header; '' when the header is missing or short. Such requests, and any whose value
+ * is not an address, did not come through the proxy as configured: they share one bucket
+ * ('unknown') rather than fail, and never get an allowance of their own.
  */
 function clientAddressOf(event: RequestEvent): string {
-	let raw: string;
 	try {
-		raw = event.getClientAddress();
+		return event.getClientAddress();
 	} catch {
-		raw = '';
+		return '';
 	}
-	if (clientKey(raw) === null) {
-		event.locals.log.warn(
-			{ event: 'client_address_unknown' },
-			'the client address is missing or not an address; check ADDRESS_HEADER and XFF_DEPTH'
-		);
-	}
-	return raw;
 }
 
 /**

@@ -82,11 +82,14 @@ export function createSessionEnder(deps: {
 		dueAt: new Date(now.getTime() + retryBaseMs)
 	});
 
-	/** Tells TMDB now, bounded; confirmed ones leave the queue, the rest wait for the job. */
-	async function endAtTmdbNow(queued: readonly QueuedTmdbSessionEnd[]): Promise<number> {
+	/**
+	 * Tells TMDB now, bounded; confirmed ones leave the queue, the rest wait for the job. An entry
+	 * without an id was never queued (see `endUnusedTmdbSession`).
+	 */
+	async function endAtTmdbNow(entries: readonly { id?: string; sealed: string }[]): Promise<void> {
 		const signal = AbortSignal.timeout(TMDB_WAIT_MS);
 		const confirmed = await Promise.all(
-			queued.map((entry) =>
+			entries.map((entry) =>
 				deleteSlots(async () => {
 					const tmdbSessionId = decryptSecret(entry.sealed, keys);
 					if (tmdbSessionId === null || signal.aborted) return false;
@@ -107,15 +110,13 @@ export function createSessionEnder(deps: {
 				})
 			)
 		);
-		const ended = queued.filter((_, index) => confirmed[index]).map((entry) => entry.id);
+		const ended = entries.flatMap((entry, index) => (confirmed[index] && entry.id) || []);
 		try {
-			// An entry without an id was never queued (see `endUnusedTmdbSession`).
-			await deleteTmdbSessionEnds(sql, ended.filter(Boolean));
+			await deleteTmdbSessionEnds(sql, ended);
 		} catch (error) {
 			// Harmless: the job will DELETE them again, and TMDB answers "already gone".
 			log().warn({ event: 'tmdb_session_ends_not_cleared', err: error }, 'queue not cleared');
 		}
-		return ended.length;
 	}
 
 	return {
@@ -152,17 +153,17 @@ export function createSessionEnder(deps: {
 		 * Queued first when the database allows (it may be why the sign-in failed), then ended now.
 		 */
 		async endUnusedTmdbSession(tmdbSessionId: string): Promise<void> {
+			const sealed = encryptSecret(tmdbSessionId, keys);
 			let queued: QueuedTmdbSessionEnd | undefined;
 			try {
-				queued = await queueTmdbSessionEnd(sql, encryptSecret(tmdbSessionId, keys), claimedNow());
+				queued = await queueTmdbSessionEnd(sql, sealed, claimedNow());
 			} catch (error) {
 				log().error(
 					{ event: 'tmdb_sessions_not_queued', count: 1, err: error },
 					'a TMDB session could not be queued; it stays valid at TMDB unless ended now'
 				);
 			}
-			const entry = queued ?? { id: '', sealed: encryptSecret(tmdbSessionId, keys), attempts: 1 };
-			await endAtTmdbNow([entry]);
+			await endAtTmdbNow([{ id: queued?.id, sealed }]);
 		},
 
 		/**
