@@ -1,7 +1,9 @@
 /**
  * The whole app as integration tests run it: a fresh database, the standalone TMDB sandbox, and
- * the built server (`startAppStack`), or the env for more servers on the same two (`appEnv`).
+ * the built server. A test file (or a describe block) calls `useAppStack()` once; `startAppStack`
+ * is for a test that starts its own, and `appEnv` for more servers on the same two.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
 import { startApp, type AppProcess } from './app-process.ts';
 import { createTestDatabase, databaseEnv, type TestDatabase } from './database.ts';
@@ -57,3 +59,36 @@ export async function startAppStack(extra: Record<string, string> = {}) {
 }
 
 export type AppStack = Awaited<ReturnType<typeof startAppStack>>;
+
+/**
+ * One app stack for the enclosing file or describe block: started before its first test, stopped
+ * after its last. The returned object reads through to the running stack, so tests write
+ * `stack.app.url` as with a stack of their own.
+ */
+export function useAppStack(extra: Record<string, string> = {}): AppStack {
+	let started: AppStack | undefined;
+	beforeAll(async () => {
+		started = await startAppStack(extra);
+	}, 60_000);
+	afterAll(async () => {
+		await started?.stop();
+	});
+	const running = () => {
+		if (!started)
+			throw new Error('the app stack starts in beforeAll: use it inside a test or hook');
+		return started;
+	};
+	return {
+		get database() {
+			return running().database;
+		},
+		get sandbox() {
+			return running().sandbox;
+		},
+		get app() {
+			return running().app;
+		},
+		rowCounts: () => running().rowCounts(),
+		stop: () => running().stop()
+	};
+}

@@ -3,19 +3,13 @@
  * sandbox as TMDB: the session id never reaches the browser, a session revoked at TMDB between
  * two calls ends ours at once, bad input changes nothing, and TMDB trouble is a message.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
 import { decryptSecret } from '../../src/lib/server/auth/keys.ts';
 import { TEST_ENCRYPTION_KEY } from '../helpers/app-process.ts';
 import { BrowserSession } from '../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from '../helpers/app-stack.ts';
+import { useAppStack } from '../helpers/app-stack.ts';
 
-let stack: AppStack;
-beforeAll(async () => {
-	stack = await startAppStack({ LOG_LEVEL: 'debug' });
-}, 60_000);
-afterAll(async () => {
-	await stack?.stop();
-});
+const stack = useAppStack({ LOG_LEVEL: 'debug' });
 beforeEach(async () => {
 	stack.sandbox.sandbox.reset();
 	await stack.database.sql`DELETE FROM auth_sessions`;

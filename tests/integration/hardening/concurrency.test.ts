@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
+import { useAppStack } from '../../helpers/app-stack.ts';
 
-let stack: AppStack;
-beforeAll(async () => {
-	// The point is correctness under contention, so TMDB (the sandbox, in this test's own
-	// process) gets generous timeouts: on a busy two-core machine 200 handshakes queue up.
-	stack = await startAppStack({ TMDB_TIMEOUT_MS: '15000', TMDB_RETRY_BUDGET_MS: '30000' });
-}, 60_000);
-afterAll(async () => {
-	await stack?.stop();
-});
+// The point is correctness under contention, so TMDB (the sandbox, in this test's own
+// process) gets generous timeouts: on a busy two-core machine 200 handshakes queue up.
+const stack = useAppStack({ TMDB_TIMEOUT_MS: '15000', TMDB_RETRY_BUDGET_MS: '30000' });
 
 test('200 sign-ins at once complete with 200 sessions and one user per TMDB account; 200 pages at once each show their own account', async () => {
 	const accounts = Array.from({ length: 50 }, (_, index) => `crowd-${index}`);

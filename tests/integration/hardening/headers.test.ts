@@ -1,16 +1,10 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { clientKey } from '../../../src/lib/server/auth/rate-limit.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
+import { useAppStack } from '../../helpers/app-stack.ts';
 
-let stack: AppStack;
-beforeAll(async () => {
-	stack = await startAppStack({ SIGN_IN_RATE_LIMIT_PER_MINUTE: '3' });
-}, 60_000);
-afterAll(async () => {
-	await stack?.stop();
-});
+const stack = useAppStack({ SIGN_IN_RATE_LIMIT_PER_MINUTE: '3' });
 
 describe('security headers', () => {
 	test('every page carries a CSP without unsafe inline scripts, and the other security headers', async () => {
@@ -106,13 +100,7 @@ describe('rate limiting of sign-in', () => {
 });
 
 describe('R6.1 served as https (ORIGIN https://…, TLS ended by a proxy in front)', () => {
-	let https: AppStack;
-	beforeAll(async () => {
-		https = await startAppStack({ ORIGIN: 'https://marquee.test' });
-	}, 60_000);
-	afterAll(async () => {
-		await https?.stop();
-	});
+	const https = useAppStack({ ORIGIN: 'https://marquee.test' });
 
 	test('responses carry HSTS, and cookies are Secure with the __Host- prefix', async () => {
 		const home = await fetch(`${https.app.url}/`);
@@ -140,15 +128,9 @@ describe('R6.1 served as https (ORIGIN https://…, TLS ended by a proxy in fron
 });
 
 describe('R7.3 the client address behind a proxy (ADDRESS_HEADER)', () => {
-	let proxied: AppStack;
-	beforeAll(async () => {
-		proxied = await startAppStack({
-			SIGN_IN_RATE_LIMIT_PER_MINUTE: '3',
-			ADDRESS_HEADER: 'x-client-address'
-		});
-	}, 60_000);
-	afterAll(async () => {
-		await proxied?.stop();
+	const proxied = useAppStack({
+		SIGN_IN_RATE_LIMIT_PER_MINUTE: '3',
+		ADDRESS_HEADER: 'x-client-address'
 	});
 
 	/** Sign-in starts as a proxy forwards them, each naming the client as `address`. */

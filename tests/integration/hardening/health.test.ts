@@ -1,15 +1,7 @@
-import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
+import { expect, test, vi } from 'vitest';
+import { useAppStack } from '../../helpers/app-stack.ts';
 
-let stack: AppStack;
-
-beforeAll(async () => {
-	stack = await startAppStack();
-}, 60_000);
-
-afterAll(async () => {
-	await stack?.stop();
-});
+const stack = useAppStack();
 
 test('/healthz and /readyz answer a probe storm with no rate limit, no cookie, no session work and no info log line', async () => {
 	const probes = await Promise.all(

@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
+import { useAppStack } from '../../helpers/app-stack.ts';
 
-let stack: AppStack;
+const stack = useAppStack();
 let signedIn: BrowserSession;
 let baseline: { users: number; sessions: number };
 
 beforeAll(async () => {
-	stack = await startAppStack();
 	signedIn = new BrowserSession(stack.app.url);
 	await signedIn.signIn(stack.sandbox.url, 'hostile-victim');
 	baseline = await stack.rowCounts();
-}, 60_000);
-
-afterAll(async () => {
-	await stack?.stop();
 });
 
 /** Every hostile request: a clear 4xx or a safe redirect, never a 5xx, and no row written. */

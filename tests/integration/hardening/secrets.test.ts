@@ -1,19 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { decryptSecret } from '../../../src/lib/server/auth/keys.ts';
 import { TEST_ENCRYPTION_KEY } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { APP_TMDB_KEY, startAppStack, type AppStack } from '../../helpers/app-stack.ts';
+import { APP_TMDB_KEY, useAppStack } from '../../helpers/app-stack.ts';
 
-let stack: AppStack;
-beforeAll(async () => {
-	stack = await startAppStack({ LOG_LEVEL: 'debug' });
-}, 60_000);
-afterAll(async () => {
-	await stack?.stop();
-});
+const stack = useAppStack({ LOG_LEVEL: 'debug' });
 
 function filesUnder(dir: string): string[] {
 	return readdirSync(dir).flatMap((name) => {

@@ -3,19 +3,11 @@
  * Each test failed on the code before its fix; docs/security.md maps them to the threat model.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { startAppStack, type AppStack } from '../../helpers/app-stack.ts';
+import { useAppStack } from '../../helpers/app-stack.ts';
 
-let stack: AppStack;
-
-beforeAll(async () => {
-	stack = await startAppStack({ LOG_LEVEL: 'debug' });
-}, 60_000);
-
-afterAll(async () => {
-	await stack?.stop();
-});
+const stack = useAppStack({ LOG_LEVEL: 'debug' });
 
 beforeEach(async () => {
 	stack.sandbox.sandbox.reset();
@@ -175,18 +167,10 @@ describe('R7.4 finding 7: the framework’s own refusals are not logged as crash
 });
 
 describe('finding 7: behind a proxy (ADDRESS_HEADER, XFF_DEPTH=2)', () => {
-	let proxied: AppStack;
-
-	beforeAll(async () => {
-		proxied = await startAppStack({
-			ADDRESS_HEADER: 'x-forwarded-for',
-			XFF_DEPTH: '2',
-			SIGN_IN_RATE_LIMIT_PER_MINUTE: '2'
-		});
-	}, 60_000);
-
-	afterAll(async () => {
-		await proxied?.stop();
+	const proxied = useAppStack({
+		ADDRESS_HEADER: 'x-forwarded-for',
+		XFF_DEPTH: '2',
+		SIGN_IN_RATE_LIMIT_PER_MINUTE: '2'
 	});
 
 	const startFrom = (forwardedFor: string | null) =>

@@ -1,16 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { startApp, type AppProcess } from '../../helpers/app-process.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
-import { appEnv, startAppStack, type AppStack } from '../../helpers/app-stack.ts';
+import { appEnv, useAppStack } from '../../helpers/app-stack.ts';
 
-let stack: AppStack;
-beforeAll(async () => {
-	stack = await startAppStack();
-}, 60_000);
-afterAll(async () => {
-	await stack?.stop();
-});
+const stack = useAppStack();
 
 /** Starts a sign-in that TMDB answers in a second, and returns once TMDB has the request. */
 async function slowSignInInFlight(app: AppProcess) {
