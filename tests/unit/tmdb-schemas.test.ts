@@ -1,10 +1,5 @@
 import { describe, expect, test } from 'vitest';
 import type { Logger } from '../../src/lib/server/log.ts';
-import {
-	MAX_NAME_LENGTH,
-	MAX_USERNAME_LENGTH,
-	toTmdbAccount
-} from '../../src/lib/server/tmdb/client.ts';
 import { DOCUMENTED } from '../support/tmdb-reference-examples.ts';
 import {
 	accountMovieSchema,
@@ -14,6 +9,9 @@ import {
 	formatTmdbDate,
 	parseTmdbDate,
 	requestTokenResponseSchema,
+	MAX_NAME_LENGTH,
+	MAX_USERNAME_LENGTH,
+	toTmdbAccount,
 	watchlistUpdateResponseSchema
 } from '../../src/lib/server/tmdb/schemas.ts';
 

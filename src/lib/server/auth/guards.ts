@@ -1,5 +1,5 @@
 import { getRequestEvent } from '$app/server';
-import type { TmdbSessionClient } from '../tmdb/client.ts';
+import type { TmdbSessionClient } from '../tmdb/person-client.ts';
 import { redirectToSignIn } from './return-path.ts';
 import { sessionLogId } from './session-ends.ts';
 import { deleteSessionCookie, tmdbSessionIdOf } from './sessions.ts';

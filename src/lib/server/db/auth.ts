@@ -5,7 +5,7 @@
  * several instances agree on one notion of time.
  */
 import { randomUUID } from 'node:crypto';
-import type { TmdbAccount } from '../tmdb/client.ts';
+import type { TmdbAccount } from '../tmdb/schemas.ts';
 import type postgres from 'postgres';
 import type { Sql } from './client.ts';
 

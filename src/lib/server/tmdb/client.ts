@@ -20,77 +20,23 @@ import {
 	parseRetryAfter
 } from './retry.ts';
 import {
-	accountMoviesResponseSchema,
+	createPersonClient,
+	type TmdbSessionBinding,
+	type TmdbSessionClient
+} from './person-client.ts';
+import {
 	accountResponseSchema,
 	authenticationResponseSchema,
 	deleteSessionResponseSchema,
 	errorResponseSchema,
 	requestTokenResponseSchema,
 	sessionResponseSchema,
-	watchlistUpdateResponseSchema,
-	type AccountMoviesResponse,
-	type AccountResponse
+	toTmdbAccount,
+	type TmdbAccount
 } from './schemas.ts';
 
 export type TmdbCredential =
 	{ kind: 'api_key'; apiKey: string } | { kind: 'bearer'; token: string };
-
-export type TmdbAccount = {
-	id: number;
-	username: string;
-	name: string;
-	avatarPath: string | null;
-	gravatarHash: string | null;
-	language: string | null;
-	region: string | null;
-	includeAdult: boolean;
-};
-
-/** A movie as account lists return it, flattened; `year` comes from `release_date`. */
-export type TmdbMovie = {
-	id: number;
-	title: string;
-	originalTitle: string | null;
-	/** `YYYY-MM-DD`, or null when TMDB has none (unreleased). */
-	releaseDate: string | null;
-	year: number | null;
-	posterPath: string | null;
-	overview: string | null;
-};
-
-export type TmdbMoviePage = {
-	page: number;
-	totalPages: number;
-	totalResults: number;
-	movies: TmdbMovie[];
-};
-
-/** TMDB pages account lists by 20. */
-export const TMDB_PAGE_SIZE = 20;
-/** TMDB's `page` parameter: 1 to 500 (status_code 22 otherwise). */
-export const MAX_TMDB_PAGE = 500;
-
-/**
- * The calls made as one signed-in person: the session id and account id are bound once, so
- * callers never handle the session id. Add account endpoints here (docs/tmdb.md).
- */
-export type TmdbSessionClient = {
-	getAccount(): Promise<TmdbAccount>;
-	/** One page (1-based) of the person's movie watchlist, oldest addition first. */
-	getWatchlistMovies(page?: number): Promise<TmdbMoviePage>;
-	/** Resolves also when the movie was not on the watchlist (TMDB answers 13 either way). */
-	removeFromWatchlist(movieId: number): Promise<void>;
-};
-
-export type TmdbSessionBinding = {
-	sessionId: string;
-	accountId: number;
-	/**
-	 * Called when TMDB answers that the session is dead (HTTP 401, code 3) before the error is
-	 * thrown; the app ends its own session here and redirects (auth/guards.ts).
-	 */
-	onSessionInvalid?: (error: TmdbError) => Promise<void> | void;
-};
 
 export type TmdbClient = {
 	createRequestToken(): Promise<{ requestToken: string; expiresAt: Date }>;
@@ -140,7 +86,7 @@ type RetryPolicy =
 	/** Repeat only when TMDB provably did not act on the request (see createSession). */
 	| 'only_if_not_processed';
 
-type CallSpec<T> = {
+export type CallSpec<T> = {
 	method: 'GET' | 'POST' | 'DELETE';
 	/**
 	 * A fixed path, with `{name}` placeholders filled from `pathParams` (numbers only). Logs and
@@ -393,84 +339,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			});
 		},
 
-		forSession(binding) {
-			async function callAs<T>(spec: Omit<CallSpec<T>, 'scope'>): Promise<T> {
-				try {
-					return await call({
-						...spec,
-						scope: 'account',
-						pathParams: { account_id: binding.accountId, ...spec.pathParams },
-						query: { ...spec.query, session_id: binding.sessionId }
-					});
-				} catch (error) {
-					if (error instanceof TmdbError && error.kind === 'session_invalid') {
-						await binding.onSessionInvalid?.(error);
-					}
-					throw error;
-				}
-			}
-			return {
-				async getAccount() {
-					const body = await callAs({
-						method: 'GET',
-						path: '/3/account/{account_id}',
-						retry: 'transient_failures',
-						schema: accountResponseSchema
-					});
-					return toTmdbAccount(body, logger());
-				},
-
-				async getWatchlistMovies(page = 1) {
-					if (!Number.isInteger(page) || page < 1 || page > MAX_TMDB_PAGE) {
-						throw new RangeError(`page must be 1 to ${MAX_TMDB_PAGE}`);
-					}
-					const body = await callAs({
-						method: 'GET',
-						path: '/3/account/{account_id}/watchlist/movies',
-						retry: 'transient_failures',
-						query: { page: String(page), sort_by: 'created_at.asc' },
-						schema: accountMoviesResponseSchema
-					});
-					return toTmdbMoviePage(body);
-				},
-
-				async removeFromWatchlist(movieId) {
-					if (!Number.isSafeInteger(movieId) || movieId < 1) {
-						throw new RangeError('movieId must be a positive integer');
-					}
-					// Repeating a removal removes nothing twice, so it is retried like a GET.
-					await callAs({
-						method: 'POST',
-						path: '/3/account/{account_id}/watchlist',
-						retry: 'transient_failures',
-						body: { media_type: 'movie', media_id: movieId, watchlist: false },
-						schema: watchlistUpdateResponseSchema
-					});
-				}
-			};
-		}
-	};
-}
-
-/** Flattens TMDB's paged movie list; the year is read from `release_date` without Date.parse. */
-export function toTmdbMoviePage(body: AccountMoviesResponse): TmdbMoviePage {
-	return {
-		page: body.page,
-		totalPages: body.total_pages,
-		totalResults: body.total_results,
-		movies: body.results.map((movie) => {
-			const date = movie.release_date ?? '';
-			const releaseDate = /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : null;
-			return {
-				id: movie.id,
-				title: movie.title,
-				originalTitle: movie.original_title ?? null,
-				releaseDate,
-				year: releaseDate ? Number(releaseDate.slice(0, 4)) : null,
-				posterPath: movie.poster_path ?? null,
-				overview: movie.overview || null
-			};
-		})
+		forSession: (binding) => createPersonClient(call, binding, logger)
 	};
 }
 
@@ -526,46 +395,6 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 	} catch {
 		return { ok: false };
 	}
-}
-
-const SAFE_AVATAR_PATH = /^\/[A-Za-z0-9._-]{1,200}$/;
-const SAFE_GRAVATAR_HASH = /^[a-f0-9]{32,64}$/i;
-
-/**
- * Flattens TMDB's account shape. Avatar fields are cosmetic, so an odd value there becomes null
- * instead of failing sign-in; they are restricted because they end up inside image URLs.
- */
-/**
- * TMDB usernames are short and names are people's names; anything much longer is stored and shown
- * cut to these generous bounds (in characters), so one odd account cannot make every page huge.
- */
-export const MAX_USERNAME_LENGTH = 64;
-export const MAX_NAME_LENGTH = 128;
-
-function bounded(value: string, max: number, field: string, log?: Logger): string {
-	const characters = Array.from(value);
-	if (characters.length <= max) return value;
-	log?.warn(
-		{ event: 'tmdb_account_field_truncated', field, length: characters.length, max },
-		'TMDB sent an account field longer than we keep; it is cut'
-	);
-	return characters.slice(0, max).join('');
-}
-
-export function toTmdbAccount(body: AccountResponse, log?: Logger): TmdbAccount {
-	const avatarPath = body.avatar?.tmdb?.avatar_path ?? null;
-	const gravatarHash = body.avatar?.gravatar?.hash ?? null;
-	return {
-		id: body.id,
-		username: bounded(body.username, MAX_USERNAME_LENGTH, 'username', log),
-		name: bounded(body.name ?? '', MAX_NAME_LENGTH, 'name', log),
-		avatarPath: avatarPath !== null && SAFE_AVATAR_PATH.test(avatarPath) ? avatarPath : null,
-		gravatarHash:
-			gravatarHash !== null && SAFE_GRAVATAR_HASH.test(gravatarHash) ? gravatarHash : null,
-		language: body.iso_639_1 || null,
-		region: body.iso_3166_1 || null,
-		includeAdult: body.include_adult ?? false
-	};
 }
 
 /** TMDB's approval page for a request token (the in-app sandbox's page in sandbox mode). */

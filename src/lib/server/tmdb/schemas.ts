@@ -5,6 +5,7 @@
  * no `avatar.tmdb` at all. The sandbox's contract test parses its answers with these same schemas.
  */
 import { z } from 'zod';
+import type { Logger } from '../log.ts';
 
 const TMDB_DATE = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/;
 
@@ -128,3 +129,56 @@ export const errorResponseSchema = z.object({
 export type AccountResponse = z.output<typeof accountResponseSchema>;
 export type AccountMoviesResponse = z.output<typeof accountMoviesResponseSchema>;
 export type ErrorResponse = z.output<typeof errorResponseSchema>;
+
+// --- The account as the app keeps it ---
+
+export type TmdbAccount = {
+	id: number;
+	username: string;
+	name: string;
+	avatarPath: string | null;
+	gravatarHash: string | null;
+	language: string | null;
+	region: string | null;
+	includeAdult: boolean;
+};
+
+const SAFE_AVATAR_PATH = /^\/[A-Za-z0-9._-]{1,200}$/;
+const SAFE_GRAVATAR_HASH = /^[a-f0-9]{32,64}$/i;
+
+/**
+ * TMDB usernames are short and names are people's names; anything much longer is stored and shown
+ * cut to these generous bounds (in characters), so one odd account cannot make every page huge.
+ */
+export const MAX_USERNAME_LENGTH = 64;
+export const MAX_NAME_LENGTH = 128;
+
+function bounded(value: string, max: number, field: string, log?: Logger): string {
+	const characters = Array.from(value);
+	if (characters.length <= max) return value;
+	log?.warn(
+		{ event: 'tmdb_account_field_truncated', field, length: characters.length, max },
+		'TMDB sent an account field longer than we keep; it is cut'
+	);
+	return characters.slice(0, max).join('');
+}
+
+/**
+ * Flattens TMDB's account shape. Avatar fields are cosmetic, so an odd value there becomes null
+ * instead of failing sign-in; they are restricted because they end up inside image URLs.
+ */
+export function toTmdbAccount(body: AccountResponse, log?: Logger): TmdbAccount {
+	const avatarPath = body.avatar?.tmdb?.avatar_path ?? null;
+	const gravatarHash = body.avatar?.gravatar?.hash ?? null;
+	return {
+		id: body.id,
+		username: bounded(body.username, MAX_USERNAME_LENGTH, 'username', log),
+		name: bounded(body.name ?? '', MAX_NAME_LENGTH, 'name', log),
+		avatarPath: avatarPath !== null && SAFE_AVATAR_PATH.test(avatarPath) ? avatarPath : null,
+		gravatarHash:
+			gravatarHash !== null && SAFE_GRAVATAR_HASH.test(gravatarHash) ? gravatarHash : null,
+		language: body.iso_639_1 || null,
+		region: body.iso_3166_1 || null,
+		includeAdult: body.include_adult ?? false
+	};
+}

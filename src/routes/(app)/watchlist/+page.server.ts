@@ -1,6 +1,7 @@
 import { FAILURES } from '$lib/failures';
 import { requireUser } from '$lib/server/auth/guards';
-import { imageUrl, MAX_TMDB_PAGE, TMDB_PAGE_SIZE } from '$lib/server/tmdb/client';
+import { imageUrl } from '$lib/server/tmdb/client';
+import { MAX_TMDB_PAGE, TMDB_PAGE_SIZE } from '$lib/server/tmdb/person-client';
 import { isTmdbError, type TmdbError } from '$lib/server/tmdb/errors';
 import { error, fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
