@@ -174,49 +174,6 @@ const envSchema = z.object({
 	LOG_LEVEL: logLevel.optional()
 });
 
-/** How the app reaches PostgreSQL; everything `db/client.ts` needs to open a pool. */
-export type DatabaseConfig = {
-	url: string | undefined;
-	poolSize: number;
-	/** `transaction`: DATABASE_URL is a transaction-mode pooler (no prepared statements, no session state). */
-	pooler: 'transaction' | undefined;
-	/** Bound on opening a connection, TCP and start-up handshake included. */
-	connectTimeoutMs: number;
-	/** Server-side statement timeout; the client drops a connection that stays silent longer. */
-	queryTimeoutMs: number;
-	/** How long start-up keeps retrying an unreachable database before giving up. */
-	startTimeoutSeconds: number;
-};
-
-export type Config = {
-	dev: boolean;
-	production: boolean;
-	database: DatabaseConfig;
-	origin: string | undefined;
-	logLevel: z.infer<typeof logLevel>;
-	tmdb: {
-		sandbox: boolean;
-		apiUrl: string;
-		webUrl: string;
-		imageUrl: string;
-		credential: { kind: 'api_key'; apiKey: string } | { kind: 'bearer'; token: string };
-		timeoutMs: number;
-		retryBudgetMs: number;
-	};
-	session: {
-		encryptionKeys: Buffer[];
-		idleDays: number;
-		maxDays: number;
-		/** How often a session's TMDB session is checked again (TMDB_REVALIDATE_MINUTES). */
-		tmdbCheckMinutes: number;
-		cleanupMinutes: number;
-		/** Signing in beyond this many sessions ends the person's least recently used ones. */
-		maxPerUser: number;
-		/** Sign-in starts (and, separately, callbacks) allowed per client address per minute. */
-		signInRateLimitPerMinute: number;
-	};
-};
-
 export type ParseOptions = {
 	/** true under `vite dev` (and the test runner): enables the development defaults. */
 	dev: boolean;
@@ -224,15 +181,18 @@ export type ParseOptions = {
 	developmentKeys?: () => Buffer[];
 };
 
+/** The parsed variables of `schema`, or a ConfigError naming every bad one. */
+function readEnv<Schema extends z.ZodType>(schema: Schema, env: Env): z.output<Schema> {
+	const result = schema.safeParse(env);
+	if (result.success) return result.data;
+	throw new ConfigError(
+		result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`)
+	);
+}
+
 /** Validates an environment. Throws a ConfigError naming every bad variable. */
-export function parseConfig(env: Env, options: ParseOptions): Config {
-	const result = envSchema.safeParse(env);
-	if (!result.success) {
-		throw new ConfigError(
-			result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`)
-		);
-	}
-	const vars = result.data;
+export function parseConfig(env: Env, options: ParseOptions) {
+	const vars = readEnv(envSchema, env);
 	const production = vars.NODE_ENV === 'production' && !options.dev;
 	const hasCredential = Boolean(vars.TMDB_API_KEY || vars.TMDB_READ_ACCESS_TOKEN);
 	const sandbox = vars.TMDB_SANDBOX ?? (options.dev && !hasCredential);
@@ -275,8 +235,8 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 			webUrl: sandbox ? SANDBOX_BASE_PATH : vars.TMDB_WEB_URL,
 			imageUrl: sandbox ? `${SANDBOX_BASE_PATH}/t/p` : vars.TMDB_IMAGE_URL,
 			credential: vars.TMDB_READ_ACCESS_TOKEN
-				? { kind: 'bearer', token: vars.TMDB_READ_ACCESS_TOKEN }
-				: { kind: 'api_key', apiKey: vars.TMDB_API_KEY ?? SANDBOX_API_KEY },
+				? { kind: 'bearer' as const, token: vars.TMDB_READ_ACCESS_TOKEN }
+				: { kind: 'api_key' as const, apiKey: vars.TMDB_API_KEY ?? SANDBOX_API_KEY },
 			timeoutMs: vars.TMDB_TIMEOUT_MS,
 			retryBudgetMs: vars.TMDB_RETRY_BUDGET_MS
 		},
@@ -284,41 +244,49 @@ export function parseConfig(env: Env, options: ParseOptions): Config {
 			encryptionKeys,
 			idleDays: vars.SESSION_IDLE_DAYS,
 			maxDays: vars.SESSION_MAX_DAYS,
+			/** How often a session's TMDB session is checked again. */
 			tmdbCheckMinutes: vars.TMDB_REVALIDATE_MINUTES,
 			cleanupMinutes: vars.SESSION_CLEANUP_MINUTES,
+			/** Signing in beyond this many sessions ends the person's least recently used ones. */
 			maxPerUser: vars.SESSION_MAX_PER_USER,
+			/** Sign-in starts (and, separately, callbacks) allowed per client address per minute. */
 			signInRateLimitPerMinute: vars.SIGN_IN_RATE_LIMIT_PER_MINUTE
 		}
 	};
 }
 
-/** Just the database settings, for tools such as `npm run migrate` that need nothing else. */
-export function parseDatabaseConfig(env: Env): DatabaseConfig {
-	const result = envSchema
-		.pick({
+/**
+ * Just the database settings: everything `db/client.ts` needs to open a pool, for tools such as
+ * `npm run migrate` that need nothing else.
+ */
+export function parseDatabaseConfig(env: Env) {
+	const vars = readEnv(
+		envSchema.pick({
 			DATABASE_URL: true,
 			DATABASE_POOL_SIZE: true,
 			DATABASE_POOLER: true,
 			DATABASE_CONNECT_TIMEOUT_MS: true,
 			DATABASE_QUERY_TIMEOUT_MS: true,
 			DATABASE_START_TIMEOUT_SECONDS: true
-		})
-		.safeParse(env);
-	if (!result.success) {
-		throw new ConfigError(
-			result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`)
-		);
-	}
-	const vars = result.data;
+		}),
+		env
+	);
 	return {
 		url: vars.DATABASE_URL,
 		poolSize: vars.DATABASE_POOL_SIZE,
+		/** `transaction`: DATABASE_URL is a transaction-mode pooler (no prepared statements, no session state). */
 		pooler: vars.DATABASE_POOLER,
+		/** Bound on opening a connection, TCP and start-up handshake included. */
 		connectTimeoutMs: vars.DATABASE_CONNECT_TIMEOUT_MS,
+		/** Server-side statement timeout; the client drops a connection that stays silent longer. */
 		queryTimeoutMs: vars.DATABASE_QUERY_TIMEOUT_MS,
+		/** How long start-up keeps retrying an unreachable database before giving up. */
 		startTimeoutSeconds: vars.DATABASE_START_TIMEOUT_SECONDS
 	};
 }
+
+export type Config = ReturnType<typeof parseConfig>;
+export type DatabaseConfig = ReturnType<typeof parseDatabaseConfig>;
 
 /** Where development keeps its embedded database and generated key. */
 export const DATA_DIR = path.resolve(process.env.MARQUEE_DATA_DIR ?? '.data');
