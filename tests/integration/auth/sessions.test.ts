@@ -762,6 +762,41 @@ describe('every way out ends the TMDB session too', () => {
 		expect(knownAtTmdb(session)).toBe(false);
 	});
 
+	test('R4.1 R6.6 after SESSION_MAX_DAYS or SESSION_IDLE_DAYS is lowered, the job ends sessions nobody presents at the new limits, TMDB sessions too', async () => {
+		setClock(START);
+		const old = await signIn(harness, { username: 'ada' });
+		vi.setSystemTime(START.getTime() + 12 * DAY);
+		const idle = await signIn(harness, { username: 'grace' });
+		vi.setSystemTime(START.getTime() + 18 * DAY);
+		const recent = await signIn(harness, { username: 'alan' });
+		// Made with 90 and 30 days; at day 20 it is 10 days at most, and 5 idle.
+		const lowered = harness.servicesWith({ SESSION_MAX_DAYS: '10', SESSION_IDLE_DAYS: '5' });
+		vi.setSystemTime(START.getTime() + 20 * DAY);
+		expect((await cleanUpExpiredSessions(lowered)).deleted).toBe(0);
+
+		// The job's first round after a start brings every expiry within the new limits.
+		harness.logs.length = 0;
+		const logged = (event: string) =>
+			harness.logs
+				.map((line) => JSON.parse(line) as Record<string, unknown>)
+				.find((line) => line.event === event);
+		vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+		vi.setSystemTime(START.getTime() + 20 * DAY);
+		const stop = startSessionCleanup(lowered, harness.log);
+		vi.advanceTimersByTime(5 * 60_000);
+		await vi.waitFor(() => expect(logged('session_cleanup')).toBeDefined());
+		await stop();
+		// All three moved; two are past the new limits.
+		expect(logged('session_expiries_capped')).toMatchObject({ count: 3 });
+		expect(logged('session_cleanup')).toMatchObject({ deleted: 2, tmdbSessionsEnded: 2 });
+		expect(await lowered.sessions.validateSessionToken(recent.token)).toMatchObject({
+			user: { username: 'alan' }
+		});
+		expect(knownAtTmdb(old.session)).toBe(false);
+		expect(knownAtTmdb(idle.session)).toBe(false);
+		expect(knownAtTmdb(recent.session)).toBe(true);
+	});
+
 	test('R4.1 a session idle past a lowered SESSION_IDLE_DAYS ends, though its stored expiry is later', async () => {
 		setClock(START);
 		const { token } = await signIn(harness);

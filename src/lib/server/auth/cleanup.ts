@@ -96,9 +96,16 @@ export async function cleanUpExpiredSessions(
 export function startSessionCleanup(services: AppContext, log: Logger): () => Promise<void> {
 	let running: Promise<void> | undefined;
 	const stopping = new AbortController();
+	// The first round after a start: the limits may have been lowered since the last.
+	let capExpiries = true;
 	const runOnce = async () => {
 		const started = performance.now();
 		try {
+			if (capExpiries) {
+				const count = await services.sessions.capStoredExpiries();
+				capExpiries = false;
+				if (count > 0) log.info({ event: 'session_expiries_capped', count }, 'expiries capped');
+			}
 			const { ran, deleted, yielded, tmdbSessionsEnded, tmdbSessionsWaiting } = await runWithLogger(
 				log,
 				() => cleanUpExpiredSessions(services, { signal: stopping.signal })

@@ -11,6 +11,7 @@ import { Lucia, TimeSpan, type DatabaseSession, type DatabaseUser } from 'lucia'
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sql } from '../db/client.ts';
 import {
+	capSessionExpiries,
 	claimTmdbCheck,
 	extendSessionExpiry,
 	insertSession,
@@ -219,8 +220,8 @@ export function createSessionManager(
 	 * only knows the expiry stored under an older, longer one. The hour of slack is how stale
 	 * `last_seen_at` may be, so this never ends a session earlier than Lucia's own window.
 	 */
-	const idleEnd = (lastSeenAt: Date) =>
-		new Date(lastSeenAt.getTime() + options.idleDays * DAY_MS + LAST_SEEN_RESOLUTION_MS);
+	const idleMs = options.idleDays * DAY_MS + LAST_SEEN_RESOLUTION_MS;
+	const idleEnd = (lastSeenAt: Date) => new Date(lastSeenAt.getTime() + idleMs);
 	const tmdbCheckDueBefore = (now: Date) =>
 		new Date(now.getTime() - options.tmdbCheckMinutes * 60_000);
 
@@ -340,6 +341,13 @@ export function createSessionManager(
 		},
 
 		revalidateTmdbSession,
+
+		/**
+		 * Validation ends a session past a lowered lifetime when it is presented; this moves the
+		 * expiry of every other one there too, so the cleanup job ends them (and their TMDB
+		 * sessions) on time rather than at the longer expiry they were made with.
+		 */
+		capStoredExpiries: () => capSessionExpiries(sql, { maxDays: options.maxDays, idleMs }),
 
 		/** Checks the session at TMDB when due, off the critical path: the request does not wait. */
 		scheduleTmdbCheck(session: AppSession, log: Logger): void {

@@ -159,6 +159,21 @@ export async function extendSessionExpiry(
 		WHERE id = ${sessionId}`;
 }
 
+/**
+ * Brings every stored expiry within the lifetimes given (after SESSION_MAX_DAYS or
+ * SESSION_IDLE_DAYS was lowered, rows keep the later expiry they were made with). One scan of
+ * the table; returns how many rows moved.
+ */
+export async function capSessionExpiries(
+	sql: Sql,
+	limits: { maxDays: number; idleMs: number }
+): Promise<number> {
+	const end = sql`least(created_at + make_interval(days => ${limits.maxDays}),
+		last_seen_at + interval '1 millisecond' * ${limits.idleMs})`;
+	const result = await sql`UPDATE auth_sessions SET expires_at = ${end} WHERE expires_at > ${end}`;
+	return result.count;
+}
+
 export async function touchSessionLastSeen(sql: Sql, sessionId: string, now: Date): Promise<void> {
 	await sql`UPDATE auth_sessions SET last_seen_at = ${now} WHERE id = ${sessionId}`;
 }
