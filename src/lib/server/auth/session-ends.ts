@@ -140,7 +140,8 @@ export function createSessionEnder(deps: {
 			);
 			if (queued.length === 0) return 0;
 			const session = 'sessionId' in which ? sessionLogId(which.sessionId) : undefined;
-			log().info(
+			// Expiry is routine and comes in batches of 1,000: the job logs one line per round.
+			log()[cause === 'expired' ? 'debug' : 'info'](
 				{ event: 'sessions_ended', cause, count: queued.length, session },
 				'sessions ended'
 			);
