@@ -171,8 +171,39 @@ const envSchema = z.object({
 			.url({ message: 'expected the public URL of the app, such as https://marquee.example' })
 			.optional()
 	),
-	LOG_LEVEL: logLevel.optional()
+	LOG_LEVEL: logLevel.optional(),
+	// Read by the OpenTelemetry exporter itself; checked here so a typo stops the server.
+	OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+		emptyAsUndefined,
+		z.url({ message: 'expected the OTLP/HTTP base URL, such as http://collector:4318' }).optional()
+	),
+	OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(
+		emptyAsUndefined,
+		z
+			.enum(['http/json'], {
+				message: 'only http/json is supported (the OTLP/HTTP JSON exporter); leave it unset'
+			})
+			.optional()
+	),
+	METRICS_PORT: z.preprocess(
+		emptyAsUndefined,
+		z.coerce
+			.number({ message: 'expected a port number (1-65535)' })
+			.int({ message: 'expected a port number (1-65535)' })
+			.min(1, { message: 'expected a port number (1-65535)' })
+			.max(65_535, { message: 'expected a port number (1-65535)' })
+			.optional()
+	),
+	METRICS_HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1'))
 });
+
+/**
+ * Whether OpenTelemetry tracing is wanted: `src/instrumentation.server.ts` asks before the app
+ * loads, so the SDK is imported only then (docs/observability.md).
+ */
+export function tracingRequested(env: Env): boolean {
+	return Boolean(emptyAsUndefined(env.OTEL_EXPORTER_OTLP_ENDPOINT));
+}
 
 export type ParseOptions = {
 	/** true under `vite dev` (and the test runner): enables the development defaults. */
@@ -229,6 +260,8 @@ export function parseConfig(env: Env, options: ParseOptions) {
 		database: parseDatabaseConfig(env),
 		origin: vars.ORIGIN?.replace(/\/+$/, ''),
 		logLevel: vars.LOG_LEVEL ?? (options.dev ? 'debug' : 'info'),
+		/** Prometheus metrics at http://host:port/metrics, apart from the site; null: off. */
+		metrics: vars.METRICS_PORT ? { host: vars.METRICS_HOST, port: vars.METRICS_PORT } : null,
 		tmdb: {
 			sandbox,
 			apiUrl: sandbox ? SANDBOX_API_URL : vars.TMDB_API_URL,
