@@ -6,4 +6,5 @@
 import { tracingRequested } from '$lib/server/config';
 import { startTracing } from '$lib/server/observability';
 
-if (tracingRequested(process.env)) await startTracing();
+const tracing = tracingRequested(process.env);
+if (tracing) await startTracing(tracing);

@@ -1,9 +1,11 @@
 /**
  * The built server with both traces and metrics on (docs/observability.md): one successful
- * sign-in (its account call retried once), one denied, one refused by the rate limit, then a
- * signed-in page. The spans arrive at an OTLP/HTTP receiver in this test; the metrics are
+ * sign-in (its account call retried once) and a signed-in page, one denied, one refused by the
+ * rate limit, then a sign-out. The spans arrive at an OTLP/HTTP receiver in this test; the metrics are
  * scraped from METRICS_PORT.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { useAppStack, APP_TMDB_KEY } from '../helpers/app-stack.ts';
@@ -128,6 +130,7 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 			if (!refused) expect(attempt.status).toBe(303);
 			expect(starts).toBeLessThan(8);
 		}
+		expect((await signedIn.post('/auth/logout', {})).status).toBe(303);
 
 		const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
 		expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -145,6 +148,7 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 		expect(scrape.get('marquee_sign_ins_finished_total{outcome="unavailable"}')).toBe(0);
 		expect(scrape.get('marquee_sign_in_rate_limit_refusals_total{bucket="sign_in"}')).toBe(1);
 		expect(scrape.get('marquee_sessions_created_total')).toBe(1);
+		expect(scrape.get('marquee_sessions_ended_total{cause="sign_out"}')).toBe(1);
 	});
 
 	test('the scrape counts TMDB requests by endpoint and status, the retry, and their time', () => {
@@ -158,6 +162,8 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 		expect(scrape.get('marquee_tmdb_requests_total{endpoint="GET /3/account",status="503"}')).toBe(
 			1
 		);
+		const deleted = 'endpoint="DELETE /3/authentication/session",status="200"';
+		expect(scrape.get(`marquee_tmdb_requests_total{${deleted}}`)).toBe(1);
 		expect(scrape.get('marquee_tmdb_requests_total{endpoint="GET /3/account",status="200"}')).toBe(
 			1
 		);
@@ -182,6 +188,31 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 		expect(scrape.has('nodejs_heap_size_used_bytes')).toBe(true);
 	});
 
+	test('every metric the alert rules and the dashboard query is in the scrape', () => {
+		const queried = ['docs/observability-alerts.yml', 'docs/grafana-sign-in-health.json'].flatMap(
+			(file) => readFileSync(file, 'utf8').match(/\b(marquee|process|nodejs)_[a-z0-9_]+/g) ?? []
+		);
+		expect(queried.length).toBeGreaterThan(20);
+		for (const name of new Set(queried))
+			expect(scrapeText, name).toMatch(new RegExp(`^${name}[{ ]`, 'm'));
+	});
+
+	// CI installs Debian's prometheus package (.ci/run), so there the check always runs.
+	const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((file) =>
+		existsSync(file)
+	);
+	test.skipIf(!promtool && !process.env.CI)(
+		'promtool accepts the scrape and the alert rules (skipped where promtool is not installed)',
+		() => {
+			expect(promtool, 'promtool: apt-get install prometheus').toBeDefined();
+			execFileSync(promtool!, ['check', 'metrics'], { input: scrapeText });
+			const checked = execFileSync(promtool!, ['check', 'rules', 'docs/observability-alerts.yml'], {
+				encoding: 'utf8'
+			});
+			expect(checked).toMatch(/SUCCESS: \d+ rules found/);
+		}
+	);
+
 	test('R6.7 label values are bounded: no token, cookie, address or path of a request', () => {
 		for (const secret of secrets) expect(scrapeText).not.toContain(secret);
 		expect(scrapeText).not.toMatch(/[0-9a-f]{40}/);
@@ -200,7 +231,8 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 		const named = (name: string) => spans.filter((span) => span.name === name);
 
 		expect(named('sveltekit.handle.root').length).toBeGreaterThanOrEqual(starts + 3);
-		expect(named('sveltekit.form_action').length).toBe(starts);
+		// Each start, and the sign-out.
+		expect(named('sveltekit.form_action').length).toBe(starts + 1);
 		for (const name of [
 			'marquee.sign_in.rate_limit',
 			'TMDB GET /3/authentication/token/new',

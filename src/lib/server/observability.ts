@@ -20,6 +20,7 @@ import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { createServer } from 'node:http';
 import type { Gauge, Registry } from 'prom-client';
 import type { SessionEndCause } from './auth/session-ends.ts';
+import type { TracingSettings } from './config.ts';
 import type { Sql } from './db/client.ts';
 import { loggablePath } from './log.ts';
 import { SIGN_IN_FAILURES, type SignInFailure } from '../failures.ts';
@@ -30,11 +31,11 @@ let tracer: Tracer | null = null;
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
- * Registers the OpenTelemetry SDK: W3C trace context, spans batched to the OTLP/HTTP (JSON)
- * exporter, which reads the standard OTEL_EXPORTER_OTLP_* variables; the service is `marquee`
- * unless OTEL_SERVICE_NAME (or OTEL_RESOURCE_ATTRIBUTES) says otherwise.
+ * Registers the OpenTelemetry SDK: W3C trace context, the sampler asked for, spans batched to the
+ * OTLP/HTTP (JSON) exporter, which reads the standard OTEL_EXPORTER_OTLP_* variables; the service
+ * is `marquee` unless OTEL_SERVICE_NAME (or OTEL_RESOURCE_ATTRIBUTES) says otherwise.
  */
-export async function startTracing(): Promise<void> {
+export async function startTracing(settings: TracingSettings): Promise<void> {
 	const [sdk, { OTLPTraceExporter }, { AsyncLocalStorageContextManager }, core, resources] =
 		await Promise.all([
 			import('@opentelemetry/sdk-trace'),
@@ -48,8 +49,15 @@ export async function startTracing(): Promise<void> {
 	const resource = resources
 		.resourceFromAttributes({ 'service.name': 'marquee' })
 		.merge(resources.detectResources({ detectors: [resources.envDetector] }));
+	const root = settings.sampler.endsWith('traceidratio')
+		? new sdk.TraceIdRatioBasedSampler(settings.ratio)
+		: new sdk.AlwaysOnSampler();
+	const sampler = settings.sampler.startsWith('parentbased_')
+		? new sdk.ParentBasedSampler({ root })
+		: root;
 	const exporter = new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter() });
-	const provider = new sdk.TracerProvider({ resource, spanProcessors: [scrubbing(exporter)] });
+	const spanProcessors = [scrubbing(exporter)];
+	const provider = new sdk.TracerProvider({ resource, sampler, spanProcessors });
 	trace.setGlobalTracerProvider(provider);
 	tracer = trace.getTracer('marquee');
 	// adapter-node's graceful stop: send what is still batched.
@@ -194,6 +202,11 @@ export async function startMetrics(options: MetricsOptions): Promise<() => Promi
 	const client = await import('prom-client');
 	const registry = new client.Registry();
 	client.collectDefaultMetrics({ register: registry });
+	// Gauges named like counters, which `promtool check metrics` refuses; the by-type gauges
+	// beside them (nodejs_active_handles and the others) sum to the same.
+	for (const name of ['handles', 'requests', 'resources']) {
+		registry.removeSingleMetric(`nodejs_active_${name}_total`);
+	}
 	const created = createMetrics(client, registry);
 	const queueDepth = created.gauge(
 		'marquee_tmdb_session_end_queue_depth',
