@@ -259,6 +259,9 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 		expect(refusals.map((span) => attribute(span, 'marquee.rate_limit.bucket'))).toEqual([
 			'sign_in'
 		]);
+		// How each sign-in ended, on the span of the action or load that ended it.
+		const outcomes = spans.flatMap((span) => attribute(span, 'marquee.sign_in.outcome') ?? []);
+		expect(outcomes.sort()).toEqual(['denied', 'signed_in', 'too_many_attempts']);
 		const lookup = named('marquee.session.lookup')[0]!;
 		expect(attribute(lookup, 'marquee.session.lookup.shared_by')).toBeGreaterThanOrEqual(1);
 	});

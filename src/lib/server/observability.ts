@@ -249,8 +249,10 @@ export function countSignInStarted(): void {
 	metrics?.signInsStarted.inc();
 }
 
+/** Counted, and set on the span of the action or load that ended it (Kit's). */
 export function countSignInFinished(outcome: 'signed_in' | 'already_signed_in' | SignInFailure) {
 	metrics?.signInsFinished.inc({ outcome });
+	if (tracer) trace.getActiveSpan()?.setAttribute('marquee.sign_in.outcome', outcome);
 }
 
 /** The rate-limit check of a sign-in start or callback: a span, and a count when it refuses. */
