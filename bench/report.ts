@@ -89,6 +89,8 @@ export type BenchResults = {
 		variants: (ObservabilityVariant & {
 			requestsPerSecond: number;
 			cpuMsPerRequest: number;
+			/** The median of each round's ratio to today's build in the same round. */
+			vsToday: { throughput: number; cpu: number };
 			p99Ms: number;
 			peakRssMb: number;
 		})[];
@@ -190,19 +192,18 @@ export function renderTables(results: BenchResults): string {
 
 function observabilityTable(results: BenchResults): string[] {
 	const variants = results.observability?.variants ?? [];
-	const today = variants[0];
-	if (!today) return [];
+	if (variants.length === 0) return [];
 	return [
 		'',
-		"Observability side by side (valid session, 1M rows, median of alternating rounds; CPU is the server's, user and system):",
+		"Observability side by side (valid session, 1M rows, median of alternating rounds; CPU is the server's, user and system; \"vs today's\" is the median of each round's ratio to today's build in that round):",
 		'',
 		"| server | requests/s | vs today's | CPU ms / request | vs today's | p99 ms | peak RSS MB |",
 		'| --- | --: | --: | --: | --: | --: | --: |',
 		...variants.map(
 			(variant) =>
 				`| ${variant.label} | ${fmt(variant.requestsPerSecond)} | ` +
-				`${fmt(variant.requestsPerSecond / today.requestsPerSecond, 3)} | ` +
-				`${fmt(variant.cpuMsPerRequest, 3)} | ${fmt(variant.cpuMsPerRequest / today.cpuMsPerRequest, 3)} | ` +
+				`${fmt(variant.vsToday.throughput, 3)} | ` +
+				`${fmt(variant.cpuMsPerRequest, 3)} | ${fmt(variant.vsToday.cpu, 3)} | ` +
 				`${variant.p99Ms} | ${fmt(variant.peakRssMb, 1)} |`
 		)
 	];

@@ -8,8 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { trace, type ProxyTracerProvider } from '@opentelemetry/api';
+import { cleanUpExpiredSessions } from '../../src/lib/server/auth/cleanup.ts';
+import { startTracing } from '../../src/lib/server/observability.ts';
 import { useAppStack, APP_TMDB_KEY } from '../helpers/app-stack.ts';
 import { freePort } from '../helpers/app-process.ts';
+import { signIn, useHarness } from '../helpers/auth-harness.ts';
 import { BrowserSession } from '../helpers/browser-session.ts';
 
 type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean };
@@ -316,5 +320,37 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 		const trace = receiver.spans().filter((span) => span.traceId === completed!.trace_id);
 		expect(trace.map((span) => span.spanId)).toContain(completed!.span_id);
 		expect(trace.map((span) => span.name)).toContain('TMDB POST /3/authentication/session/new');
+	});
+});
+
+describe('the cleanup job, traced in this process', () => {
+	const harness = useHarness();
+
+	test('a round of the end-session queue is a span of its own, its TMDB DELETEs its children', async () => {
+		// The exporter reads the standard variable, as in the server.
+		process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+		try {
+			await startTracing({ sampler: 'always_on', ratio: 1 });
+		} finally {
+			delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+		}
+		const { session } = await signIn(harness);
+		// Expiry does not tell TMDB at once: the job's round ends it from the queue.
+		await harness.services.sessions.endSessions({ sessionId: session.id }, 'expired');
+		expect(await cleanUpExpiredSessions(harness.services)).toMatchObject({
+			tmdbSessionsEnded: 1,
+			tmdbSessionsWaiting: 0
+		});
+		const provider = trace.getTracerProvider() as ProxyTracerProvider;
+		await (provider.getDelegate() as unknown as { forceFlush(): Promise<void> }).forceFlush();
+
+		const spans = receiver.spans();
+		const [round] = spans.filter((span) => span.name === 'marquee.tmdb_session_ends.round');
+		expect(round?.parentSpanId ?? '').toBe('');
+		expect(attribute(round!, 'marquee.tmdb_session_ends.ended')).toBe(1);
+		expect(attribute(round!, 'marquee.tmdb_session_ends.waiting')).toBe(0);
+		const children = spans.filter((span) => span.parentSpanId === round!.spanId);
+		expect(children.map((span) => span.name)).toEqual(['TMDB DELETE /3/authentication/session']);
+		expect(attribute(children[0]!, 'http.response.status_code')).toBe(200);
 	});
 });

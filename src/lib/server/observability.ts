@@ -124,6 +124,8 @@ const defined = (attributes: Record<string, string | number | boolean | undefine
 
 type Metrics = ReturnType<typeof createMetrics>;
 let metrics: Metrics | null = null;
+/** Of the process's one pool (db/client.ts), while metrics are on. */
+let statementsInFlight = 0;
 
 function createMetrics(client: typeof import('prom-client'), registry: Registry) {
 	const registers = [registry];
@@ -181,7 +183,14 @@ function createMetrics(client: typeof import('prom-client'), registry: Registry)
 			'marquee_db_pool_waits_total',
 			'Statements asked for while every pool connection already had one in flight'
 		),
-		inFlight: gauge('marquee_db_statements_in_flight', 'Statements asked for and not answered'),
+		// Read at each scrape rather than set twice per statement.
+		inFlight: gauge(
+			'marquee_db_statements_in_flight',
+			'Statements asked for and not answered',
+			function (this: Gauge) {
+				this.set(statementsInFlight);
+			}
+		),
 		poolSize: gauge('marquee_db_pool_connections', 'The size of the database pool'),
 		gauge
 	};
@@ -367,7 +376,6 @@ export function observeStatements(sql: Sql, poolSize: number): Sql {
 	const recorded = metrics;
 	if (!recorded) return sql;
 	recorded.poolSize.set(poolSize);
-	let inFlight = 0;
 	const observe = (query: unknown) => {
 		if (!(query instanceof Promise)) return query;
 		const then = query.then;
@@ -376,10 +384,9 @@ export function observeStatements(sql: Sql, poolSize: number): Sql {
 			if (!asked) {
 				asked = true;
 				const started = performance.now();
-				if (inFlight >= poolSize) recorded.poolWaits.inc();
-				recorded.inFlight.set(++inFlight);
+				if (statementsInFlight++ >= poolSize) recorded.poolWaits.inc();
 				const answered = () => {
-					recorded.inFlight.set(--inFlight);
+					statementsInFlight--;
 					recorded.statementSeconds.observe((performance.now() - started) / 1000);
 				};
 				void then.call(this, answered, answered);
