@@ -11,6 +11,7 @@ import {
 	provesRequestWasNotProcessed,
 	TmdbError,
 	TRANSIENT_KINDS,
+	type FailedBody,
 	type TmdbCallScope
 } from './errors.ts';
 import {
@@ -32,6 +33,7 @@ import {
 	requestTokenResponseSchema,
 	sessionResponseSchema,
 	toTmdbAccount,
+	validationErrorsSchema,
 	type TmdbAccount
 } from './schemas.ts';
 
@@ -268,6 +270,20 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 		});
 	}
 
+	async function checkCredential(): Promise<void> {
+		await call({
+			method: 'GET',
+			path: '/3/authentication',
+			scope: 'app',
+			retry: 'transient_failures',
+			schema: authenticationResponseSchema
+		});
+	}
+	const keyAccepted = () =>
+		checkCredential()
+			.then(() => true)
+			.catch(() => false);
+
 	return {
 		async createRequestToken() {
 			const body = await call({
@@ -283,7 +299,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 		async createSession(requestToken) {
 			// session/new consumes the request token. After a timeout, a reset connection or a 5xx
 			// TMDB may already have created the session, and its id was in the answer we lost: a
-			// repeat cannot get it back and would only answer 33 (token used), hiding the real
+			// repeat cannot get it back and would only answer 17 (token used), hiding the real
 			// cause. So this call is repeated only when TMDB provably never acted on it (connection
 			// refused, 429 from the rate limiter, 503 with code 9 or 46). Otherwise the person
 			// starts sign-in again with a fresh token, which is always safe.
@@ -310,9 +326,14 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 					signal
 				});
 			} catch (error) {
+				if (!(error instanceof TmdbError)) throw error;
 				// Unknown to TMDB means already deleted or revoked: what the caller wanted. This also
 				// makes a retry after a lost answer to a successful DELETE come out right.
-				if (error instanceof TmdbError && error.kind === 'session_invalid') return;
+				if (error.kind === 'session_invalid') return;
+				// TMDB documents no answer for ending a session it does not know, and 7 ("invalid API
+				// key") would be a plausible one: believed only if the key is refused on its own too.
+				if (error.kind === 'invalid_credential' && !signal?.aborted && (await keyAccepted()))
+					return;
 				throw error;
 			}
 		},
@@ -329,15 +350,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			return toTmdbAccount(body, logger());
 		},
 
-		async checkCredential() {
-			await call({
-				method: 'GET',
-				path: '/3/authentication',
-				scope: 'app',
-				retry: 'transient_failures',
-				schema: authenticationResponseSchema
-			});
-		},
+		checkCredential,
 
 		forSession: (binding) => createPersonClient(call, binding, logger)
 	};
@@ -358,24 +371,23 @@ function interpretResponse<T>(
 	}
 	const errorBody = json.ok ? errorResponseSchema.safeParse(json.value) : undefined;
 	const statusCode = errorBody?.success ? errorBody.data.status_code : undefined;
-	const isError = httpStatus >= 400 || statusCode !== undefined;
-	const canClassify = statusCode !== undefined || httpStatus === 429 || httpStatus >= 500;
-	if (!isError || !canClassify) {
-		// A 2xx that does not match the schema, or a 4xx we cannot read: TMDB changed or a proxy
-		// answered. Zod's issues name fields, not values, so they are safe to log.
-		return {
-			ok: false,
-			provablyNotProcessed: false,
-			error: new TmdbError({
-				kind: 'bad_response',
-				httpStatus,
-				message: `${where}: unexpected ${json.ok ? 'body' : 'non-JSON body'} with HTTP ${httpStatus}`
-			})
-		};
-	}
-	const kind = classifyTmdbFailure({ httpStatus, statusCode, scope: spec.scope });
+	const body: FailedBody =
+		statusCode !== undefined
+			? 'tmdb_error'
+			: json.ok && validationErrorsSchema.safeParse(json.value).success
+				? 'validation_errors'
+				: 'other';
+	// A 2xx that does not match the schema ends here as bad_response: TMDB changed or a proxy
+	// answered.
+	const kind = classifyTmdbFailure({ httpStatus, statusCode, body, scope: spec.scope });
 	const retryAfterSeconds =
 		kind === 'rate_limited' ? parseRetryAfter(headers.get('retry-after'), nowMs) : undefined;
+	const about =
+		statusCode !== undefined
+			? `status_code ${statusCode}`
+			: body === 'validation_errors'
+				? 'validation errors'
+				: `${json.ok ? 'unexpected JSON' : 'no JSON'} body`;
 	return {
 		ok: false,
 		provablyNotProcessed: provesRequestWasNotProcessed({ httpStatus, statusCode }),
@@ -384,7 +396,7 @@ function interpretResponse<T>(
 			httpStatus,
 			statusCode,
 			retryAfterSeconds,
-			message: `${where}: ${kind} (HTTP ${httpStatus}${statusCode === undefined ? '' : `, status_code ${statusCode}`})`
+			message: `${where}: ${kind} (HTTP ${httpStatus}, ${about})`
 		})
 	};
 }
