@@ -20,11 +20,7 @@ import {
 	networkErrorProvesNotSent,
 	parseRetryAfter
 } from './retry.ts';
-import {
-	createPersonClient,
-	type TmdbSessionBinding,
-	type TmdbSessionClient
-} from './person-client.ts';
+import { createPersonClient, type TmdbSessionBinding } from './person-client.ts';
 import {
 	accountResponseSchema,
 	authenticationResponseSchema,
@@ -39,22 +35,6 @@ import {
 
 export type TmdbCredential =
 	{ kind: 'api_key'; apiKey: string } | { kind: 'bearer'; token: string };
-
-export type TmdbClient = {
-	createRequestToken(): Promise<{ requestToken: string; expiresAt: Date }>;
-	/** Exchanges an approved request token for a TMDB session id. */
-	createSession(requestToken: string): Promise<string>;
-	/**
-	 * Resolves also when TMDB no longer knows the session: either way it is gone. `signal` ends
-	 * the call, retries included, when the caller stops waiting.
-	 */
-	deleteSession(sessionId: string, options?: { signal?: AbortSignal }): Promise<void>;
-	getAccount(sessionId: string): Promise<TmdbAccount>;
-	/** Resolves when TMDB accepts the configured API key or read access token. */
-	checkCredential(): Promise<void>;
-	/** The calls made as the person whose TMDB session this is. */
-	forSession(binding: TmdbSessionBinding): TmdbSessionClient;
-};
 
 export type TmdbClientOptions = {
 	apiUrl: string;
@@ -128,7 +108,7 @@ function cancelled(spec: CallSpec<unknown>): TmdbError {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
+export function createTmdbClient(options: TmdbClientOptions) {
 	const sleep = options.sleep ?? defaultSleep;
 	const now = options.now ?? Date.now;
 	const backoff = {
@@ -270,6 +250,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 		});
 	}
 
+	/** Resolves when TMDB accepts the configured API key or read access token. */
 	async function checkCredential(): Promise<void> {
 		await call({
 			method: 'GET',
@@ -285,7 +266,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			.catch(() => false);
 
 	return {
-		async createRequestToken() {
+		async createRequestToken(): Promise<{ requestToken: string; expiresAt: Date }> {
 			const body = await call({
 				method: 'GET',
 				path: '/3/authentication/token/new',
@@ -296,7 +277,8 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			return { requestToken: body.request_token, expiresAt: body.expires_at };
 		},
 
-		async createSession(requestToken) {
+		/** Exchanges an approved request token for a TMDB session id. */
+		async createSession(requestToken: string): Promise<string> {
 			// session/new consumes the request token. After a timeout, a reset connection or a 5xx
 			// TMDB may already have created the session, and its id was in the answer we lost: a
 			// repeat cannot get it back and would only answer 17 (token used), hiding the real
@@ -314,7 +296,11 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			return body.session_id;
 		},
 
-		async deleteSession(sessionId, { signal } = {}) {
+		/**
+		 * Resolves also when TMDB no longer knows the session: either way it is gone. `signal` ends
+		 * the call, retries included, when the caller stops waiting.
+		 */
+		async deleteSession(sessionId: string, { signal }: { signal?: AbortSignal } = {}) {
 			try {
 				await call({
 					method: 'DELETE',
@@ -338,7 +324,7 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			}
 		},
 
-		async getAccount(sessionId) {
+		async getAccount(sessionId: string): Promise<TmdbAccount> {
 			const body = await call({
 				method: 'GET',
 				path: '/3/account',
@@ -352,9 +338,12 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 
 		checkCredential,
 
-		forSession: (binding) => createPersonClient(call, binding, logger)
+		/** The calls made as the person whose TMDB session this is. */
+		forSession: (binding: TmdbSessionBinding) => createPersonClient(call, binding, logger)
 	};
 }
+
+export type TmdbClient = ReturnType<typeof createTmdbClient>;
 
 function interpretResponse<T>(
 	spec: CallSpec<T>,
