@@ -11,8 +11,10 @@ export type Failure = { status: number; message: string; log: LogLevel };
 const TMDB_UNAVAILABLE = 'TMDB is unavailable right now. Try again in a few minutes.';
 const SIGN_IN_UNAVAILABLE =
 	'Signing in with TMDB is not available right now. Please try again later.';
-const TOKEN_SPENT = 'That TMDB sign-in request expired or was already used. Please sign in again.';
-const NOT_APPROVED = 'TMDB sign-in was not approved. Please sign in again if you meant to.';
+// TMDB answers a token that is not approved, denied, expired or used alike (code 17): the words
+// say so unless the sign-in code could tell which (auth/login.ts).
+const TOKEN_REFUSED =
+	'TMDB turned down that sign-in request: not approved, or used already. Please sign in again.';
 const SESSION_ENDED = 'Your TMDB session has ended. Please sign in again.';
 
 export const FAILURES = {
@@ -25,20 +27,22 @@ export const FAILURES = {
 	timeout: { status: 503, message: 'TMDB did not answer. Try again in a minute.', log: 'warn' },
 	rate_limited: { status: 429, message: 'TMDB is busy. Try again in a few seconds.', log: 'warn' },
 	unavailable: { status: 503, message: TMDB_UNAVAILABLE, log: 'warn' },
+	// TMDB's CDN refuses this server (a country or firewall block): it lasts, and people cannot
+	// fix it, so the operators must hear of it.
+	blocked: {
+		status: 502,
+		message: 'TMDB is refusing requests from Marquee right now. Please try again later.',
+		log: 'error'
+	},
 	// The app's own key is at fault; the person can do nothing about it, so do not blame them.
 	invalid_credential: {
 		status: 502,
 		message: SIGN_IN_UNAVAILABLE,
 		log: 'error'
 	},
-	token_invalid: {
+	token_refused: {
 		status: 400,
-		message: TOKEN_SPENT,
-		log: 'warn'
-	},
-	token_not_approved: {
-		status: 400,
-		message: NOT_APPROVED,
+		message: TOKEN_REFUSED,
 		log: 'warn'
 	},
 	session_invalid: {
@@ -50,6 +54,12 @@ export const FAILURES = {
 		status: 404,
 		message: 'TMDB could not find that item. It may have been removed already.',
 		log: 'info'
+	},
+	// TMDB found the request Marquee sent invalid: a fault of ours.
+	invalid_request: {
+		status: 502,
+		message: 'TMDB could not process the request Marquee sent. Please try again later.',
+		log: 'error'
 	},
 	bad_response: {
 		status: 502,
@@ -70,12 +80,17 @@ export const FAILURES = {
 	},
 	expired: {
 		status: 400,
-		message: TOKEN_SPENT,
+		message: 'That TMDB sign-in request expired: they last 60 minutes. Please sign in again.',
+		log: 'warn'
+	},
+	already_used: {
+		status: 400,
+		message: 'That TMDB sign-in request was used already. Please sign in again.',
 		log: 'warn'
 	},
 	not_approved: {
 		status: 400,
-		message: NOT_APPROVED,
+		message: TOKEN_REFUSED,
 		log: 'warn'
 	},
 	mismatch: {
@@ -143,6 +158,7 @@ export type FailureKind = keyof typeof FAILURES;
 export const SIGN_IN_FAILURES = [
 	'denied',
 	'expired',
+	'already_used',
 	'not_approved',
 	'mismatch',
 	'invalid_callback',

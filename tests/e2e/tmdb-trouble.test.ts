@@ -138,6 +138,32 @@ test.describe('when TMDB sends the browser back (session/new)', () => {
 	});
 });
 
+test.describe('when the callback is loaded again after a failure (session/new)', () => {
+	test('R1.3 R5.4 the person is told the request was used, and TMDB is not asked twice', async ({
+		page,
+		request
+	}) => {
+		const callback = page.waitForRequest((sent) => sent.url().includes('/auth/callback?'));
+		// A 500 after which TMDB may have acted: the token is spent.
+		await approveWhileTmdbFails(page, request, {
+			endpoint: 'session/new',
+			kind: 'unavailable',
+			httpStatus: 500,
+			statusCode: 11
+		});
+		await expectSignInPageSays(page, UNAVAILABLE);
+		await page.goto((await callback).url());
+		await expectSignInPageSays(
+			page,
+			'That TMDB sign-in request was used already. Please sign in again.'
+		);
+		await expect(page).toHaveURL(/error=already_used/);
+		const exchanges = (await sandboxRequests(request)).filter((r) => r.endpoint === 'session/new');
+		expect(exchanges).toHaveLength(1);
+		await expectNothingStored(page);
+	});
+});
+
 test.describe('when the account is loaded (account)', () => {
 	test('R5.1 R5.4 TMDB unavailable: nothing stored, and the new TMDB session is ended', async ({
 		page,

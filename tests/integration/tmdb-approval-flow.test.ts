@@ -89,7 +89,7 @@ describe('the approval page', () => {
 		);
 		const sessionId = await client.createSession(requestToken);
 		expect((await client.getAccount(sessionId)).username).toBe('grace');
-		expect(await kindOf(client.createSession(requestToken))).toBe('token_invalid');
+		expect(await kindOf(client.createSession(requestToken))).toBe('token_refused');
 	});
 
 	test('R1.3 Deny redirects with denied=true, and session/new then answers 17', async () => {
@@ -99,7 +99,7 @@ describe('the approval page', () => {
 		expect(response.headers.get('location')).toBe(
 			`${CALLBACK}?request_token=${requestToken}&denied=true`
 		);
-		expect(await kindOf(client.createSession(requestToken))).toBe('token_not_approved');
+		expect(await kindOf(client.createSession(requestToken))).toBe('token_refused');
 	});
 
 	test('a typed username signs in with a stable id derived from the name', async () => {
@@ -130,7 +130,7 @@ describe('the approval page', () => {
 		const html = await response.text();
 		expect(html).toContain('role="alert"');
 		expect(html).not.toContain('<b>not ok</b>');
-		expect(await kindOf(client.createSession(requestToken))).toBe('token_not_approved');
+		expect(await kindOf(client.createSession(requestToken))).toBe('token_refused');
 	});
 
 	test('keeps a query that redirect_to already has', async () => {
@@ -198,7 +198,7 @@ describe('the approval page', () => {
 			pad: 'x'.repeat(20_000)
 		});
 		expect(huge.status).toBe(400);
-		expect(await kindOf(client.createSession(requestToken))).toBe('token_not_approved');
+		expect(await kindOf(client.createSession(requestToken))).toBe('token_refused');
 	});
 });
 

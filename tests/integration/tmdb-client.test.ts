@@ -9,6 +9,7 @@ import {
 import { TmdbError, type TmdbErrorKind } from '../../src/lib/server/tmdb/errors.ts';
 import type { FaultTarget as SandboxEndpoint } from '../support/tmdb-sandbox/faults.ts';
 import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
+import { RECORDED, type RecordedAnswer } from '../support/tmdb-reference-examples.ts';
 
 const API_KEY = 'integration-test-api-key-0123456789';
 const BEARER = 'eyJhbGciOiJIUzI1NiJ9.integration-read-token.signature';
@@ -165,43 +166,45 @@ describe('error kinds', () => {
 		expect(attemptsAt('authentication')).toBe(1);
 	});
 
-	test('R1.3 token_invalid: an unknown request token gives code 33', async () => {
-		const error = await expectKind(makeClient().createSession('0'.repeat(40)), 'token_invalid');
-		expect(error).toMatchObject({ httpStatus: 401, statusCode: 33 });
-	});
-
-	test('R1.3 token_invalid: a reused request token gives code 33', async () => {
+	// TMDB answers each of these alike, 401 code 17 (docs/tmdb.md); only the app can tell them apart.
+	test.each<[string, (client: TmdbClient) => Promise<string>]>([
+		['an unknown request token', async () => '0'.repeat(40)],
+		[
+			'a reused request token',
+			async (client) => {
+				const requestToken = await approvedToken(client);
+				await client.createSession(requestToken);
+				return requestToken;
+			}
+		],
+		[
+			'an expired request token',
+			async (client) => {
+				const requestToken = await approvedToken(client);
+				server.sandbox.advanceClock(60 * 60_000 + 1_000);
+				return requestToken;
+			}
+		],
+		[
+			'a token made with another API key',
+			async () => approvedToken(makeClient({ credential: { kind: 'api_key', apiKey: OTHER_KEY } }))
+		],
+		['an unapproved token', async (client) => (await client.createRequestToken()).requestToken],
+		[
+			'a denied token',
+			async (client) => {
+				const { requestToken } = await client.createRequestToken();
+				server.sandbox.decideRequestToken(requestToken, { approve: false });
+				return requestToken;
+			}
+		]
+	])('R1.3 token_refused: %s gives 401 code 17, not retried', async (_case, tokenFor) => {
 		const client = makeClient();
-		const requestToken = await approvedToken(client);
-		await client.createSession(requestToken);
-		await expectKind(client.createSession(requestToken), 'token_invalid');
-	});
-
-	test('R1.3 token_invalid: an expired request token gives code 33', async () => {
-		const client = makeClient();
-		const requestToken = await approvedToken(client);
-		server.sandbox.advanceClock(60 * 60_000 + 1_000);
-		await expectKind(client.createSession(requestToken), 'token_invalid');
-	});
-
-	test('R1.3 token_invalid: a token made with another API key gives code 33', async () => {
-		const requestToken = await approvedToken(makeClient());
-		const otherApp = makeClient({ credential: { kind: 'api_key', apiKey: OTHER_KEY } });
-		await expectKind(otherApp.createSession(requestToken), 'token_invalid');
-	});
-
-	test('R1.3 token_not_approved: an unapproved token gives code 17 (failure:true body)', async () => {
-		const client = makeClient();
-		const { requestToken } = await client.createRequestToken();
-		const error = await expectKind(client.createSession(requestToken), 'token_not_approved');
-		expect(error).toMatchObject({ httpStatus: 401, statusCode: 17 });
-	});
-
-	test('R1.3 token_not_approved: a denied token gives code 17', async () => {
-		const client = makeClient();
-		const { requestToken } = await client.createRequestToken();
-		server.sandbox.decideRequestToken(requestToken, { approve: false });
-		await expectKind(client.createSession(requestToken), 'token_not_approved');
+		const requestToken = await tokenFor(client);
+		server.sandbox.clearReceivedRequests();
+		const error = await expectKind(client.createSession(requestToken), 'token_refused');
+		expect(error).toMatchObject({ httpStatus: 401, statusCode: 17, retryable: false });
+		expect(attemptsAt('session/new')).toBe(1);
 	});
 
 	test('R4.4 session_invalid: a revoked session gives 401 code 3 on account calls', async () => {
@@ -230,10 +233,11 @@ describe('error kinds', () => {
 		expect(error.userMessage).toMatch(/TMDB/);
 	});
 
-	test('R5.1 bad_response: malformed JSON is not retried', async () => {
+	test('R5.1 bad_response: malformed JSON is not retried, but a retry is offered', async () => {
 		server.sandbox.injectFault('token/new', { kind: 'malformed_json' });
 		const error = await expectKind(makeClient().createRequestToken(), 'bad_response');
-		expect(error.httpStatus).toBe(200);
+		expect(error).toMatchObject({ httpStatus: 200, retryable: true });
+		expect(error.userMessage).toBe('TMDB sent an answer we could not read. Try again in a minute.');
 		expect(attemptsAt('token/new')).toBe(1);
 	});
 
@@ -242,10 +246,17 @@ describe('error kinds', () => {
 		await expectKind(makeClient().getAccount('f'.repeat(40)), 'bad_response');
 	});
 
-	test('unknown: a TMDB error that means nothing to sign-in', async () => {
+	test('invalid_request: TMDB refusing the parameters (422 code 5) is not retried', async () => {
 		server.sandbox.injectFault('token/new', { kind: 'tmdb_error', httpStatus: 422, statusCode: 5 });
-		const error = await expectKind(makeClient().createRequestToken(), 'unknown');
+		const error = await expectKind(makeClient().createRequestToken(), 'invalid_request');
 		expect(error).toMatchObject({ httpStatus: 422, statusCode: 5, retryable: false });
+		expect(attemptsAt('token/new')).toBe(1);
+	});
+
+	test('unknown: a TMDB error that means nothing to sign-in', async () => {
+		server.sandbox.injectFault('token/new', { kind: 'tmdb_error', httpStatus: 403, statusCode: 8 });
+		const error = await expectKind(makeClient().createRequestToken(), 'unknown');
+		expect(error).toMatchObject({ httpStatus: 403, statusCode: 8, retryable: false });
 		expect(attemptsAt('token/new')).toBe(1);
 	});
 
@@ -424,7 +435,112 @@ describe('createSession is repeated only when TMDB provably did not act on it', 
 		expect(attemptsAt('session/new')).toBe(1);
 		// The slow request was acted on after all: the token is used up, as at TMDB.
 		await new Promise((resolve) => setTimeout(resolve, 400));
-		await expectKind(client.createSession(requestToken), 'token_invalid');
+		await expectKind(client.createSession(requestToken), 'token_refused');
+	});
+});
+
+describe("TMDB's recorded answers, replayed whole: status, headers and body (docs/tmdb.md)", () => {
+	function replay(endpoint: SandboxEndpoint, answer: RecordedAnswer, count = 1) {
+		server.sandbox.injectFault(endpoint, { kind: 'reply', ...answer }, count);
+	}
+
+	test('R1.3 session/new refusing a token as recorded in 2026: token_refused, asked once', async () => {
+		const client = makeClient();
+		const requestToken = await approvedToken(client);
+		replay('session/new', RECORDED.sessionDenied);
+		const error = await expectKind(client.createSession(requestToken), 'token_refused');
+		expect(error).toMatchObject({ httpStatus: 401, statusCode: 17, retryable: false });
+		expect(error.userMessage).toBe(
+			'TMDB turned down that sign-in request: not approved, or used already. Please sign in again.'
+		);
+		expect(attemptsAt('session/new')).toBe(1);
+	});
+
+	test('R5.3 a 429 with Retry-After: 0 waits the backoff instead of retrying at once', async () => {
+		replay('token/new', RECORDED.rateLimitedRetryAfterZero, 2);
+		const time = fakeTime();
+		await makeClient({ sleep: time.sleep, now: time.now }).createRequestToken();
+		expect(attemptsAt('token/new')).toBe(3);
+		// random 0.5 of the windows 100 and 200: the backoff, not Retry-After's zero.
+		expect(time.delays).toEqual([50, 100]);
+	});
+
+	test('R5.3 Retry-After: 0 on every attempt ends as rate_limited, with no wait named', async () => {
+		replay('token/new', RECORDED.rateLimitedRetryAfterZero, 100);
+		const time = fakeTime();
+		const client = makeClient({ sleep: time.sleep, now: time.now, maxAttempts: 3 });
+		const error = await expectKind(client.createRequestToken(), 'rate_limited');
+		expect(error).toMatchObject({ httpStatus: 429, statusCode: 25, retryable: true });
+		expect(error.retryAfterSeconds).toBeUndefined();
+		expect(error.userMessage).toBe('TMDB is busy. Try again in a few seconds.');
+		expect(time.delays).toEqual([50, 100]);
+	});
+
+	test.each([
+		['without success', RECORDED.validationErrors],
+		['with success: false', RECORDED.validationErrorsWithSuccess]
+	])(
+		'invalid_request: a 422 {"errors": [...]} body %s is read, not retried',
+		async (_case, answer) => {
+			replay('token/new', answer);
+			const error = await expectKind(makeClient().createRequestToken(), 'invalid_request');
+			expect(error).toMatchObject({ httpStatus: 422, statusCode: undefined, retryable: false });
+			expect(error.userMessage).toBe(
+				'TMDB could not process the request Marquee sent. Please try again later.'
+			);
+			expect(error.message).toBe(
+				'TMDB GET /3/authentication/token/new: invalid_request (HTTP 422, validation errors)'
+			);
+			expect(attemptsAt('token/new')).toBe(1);
+		}
+	);
+
+	test("blocked: CloudFront's 403 page (a country block) is not retried, and says so", async () => {
+		replay('token/new', RECORDED.cloudFrontBlocked);
+		const error = await expectKind(makeClient().createRequestToken(), 'blocked');
+		expect(error).toMatchObject({ httpStatus: 403, statusCode: undefined, retryable: false });
+		expect(error.userMessage).toBe(
+			'TMDB is refusing requests from Marquee right now. Please try again later.'
+		);
+		expect(attemptsAt('token/new')).toBe(1);
+	});
+
+	test.each([
+		['with an empty body', RECORDED.cdnRateLimitedEmpty],
+		['with its HTML page', RECORDED.cdnRateLimitedHtml]
+	])("R5.3 the CDN's 429 %s is rate_limited, backed off and retried", async (_case, answer) => {
+		replay('account', answer, 2);
+		const time = fakeTime();
+		const client = makeClient({ sleep: time.sleep, now: time.now });
+		const sessionId = await signedInSession(client);
+		expect((await client.getAccount(sessionId)).username).toBe('ada');
+		expect(attemptsAt('account')).toBe(3);
+		expect(time.delays).toEqual([50, 100]);
+	});
+
+	test("R5.3 the CDN's 429 on session/new proves TMDB did nothing: retried, then signed in", async () => {
+		const client = makeClient();
+		const requestToken = await approvedToken(client);
+		replay('session/new', RECORDED.cdnRateLimitedEmpty);
+		await expect(client.createSession(requestToken)).resolves.toMatch(/^[0-9a-f]{40}$/);
+		expect(attemptsAt('session/new')).toBe(2);
+	});
+
+	test('R3.1 DELETE session answered with 7 while the key works: the session is taken as gone', async () => {
+		const client = makeClient();
+		const sessionId = await signedInSession(client);
+		replay('session/delete', RECORDED.invalidApiKey);
+		await expect(client.deleteSession(sessionId)).resolves.toBeUndefined();
+		// The key was checked on its own before the 7 was put down to the session.
+		expect(attemptsAt('authentication')).toBe(1);
+	});
+
+	test('R3.1 DELETE session answered with 7 for a key TMDB refuses everywhere: invalid_credential', async () => {
+		const client = makeClient({ credential: { kind: 'api_key', apiKey: 'revoked-key' } });
+		const error = await expectKind(client.deleteSession('c'.repeat(40)), 'invalid_credential');
+		expect(error).toMatchObject({ httpStatus: 401, statusCode: 7 });
+		expect(attemptsAt('session/delete')).toBe(1);
+		expect(attemptsAt('authentication')).toBe(1);
 	});
 });
 

@@ -11,6 +11,7 @@ import {
 	errorResponseSchema,
 	requestTokenResponseSchema,
 	sessionResponseSchema,
+	validationErrorsSchema,
 	watchlistUpdateResponseSchema
 } from '../../src/lib/server/tmdb/schemas.ts';
 import type {
@@ -18,7 +19,7 @@ import type {
 	SandboxFault
 } from '../support/tmdb-sandbox/faults.ts';
 import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
-import { DOCUMENTED } from '../support/tmdb-reference-examples.ts';
+import { DOCUMENTED, RECORDED } from '../support/tmdb-reference-examples.ts';
 
 const API_KEY = 'contract-test-key';
 
@@ -50,9 +51,20 @@ describe('documented TMDB bodies parse with the client schemas', () => {
 			DOCUMENTED.sessionDenied,
 			DOCUMENTED.rateLimited,
 			DOCUMENTED.invalidTokenWithoutSuccess,
-			DOCUMENTED.authenticationFailedWithoutSuccess
+			DOCUMENTED.authenticationFailedWithoutSuccess,
+			JSON.parse(RECORDED.sessionDenied.body),
+			JSON.parse(RECORDED.rateLimitedRetryAfterZero.body),
+			JSON.parse(RECORDED.invalidApiKey.body)
 		]) {
 			expect(errorResponseSchema.safeParse(body).success).toBe(true);
+		}
+	});
+
+	test('validation bodies carry a list of messages and no status_code', () => {
+		for (const answer of [RECORDED.validationErrors, RECORDED.validationErrorsWithSuccess]) {
+			const body: unknown = JSON.parse(answer.body);
+			expect(validationErrorsSchema.safeParse(body).success).toBe(true);
+			expect(errorResponseSchema.safeParse(body).success).toBe(false);
 		}
 	});
 
@@ -236,7 +248,7 @@ describe('the sandbox answers in the documented shapes', () => {
 				body: { request_token: 'f'.repeat(40) }
 			}),
 			401,
-			33
+			17
 		);
 		expectTmdbError(
 			await call('GET', '/3/account', { query: { session_id: 'f'.repeat(40) } }),
@@ -247,13 +259,23 @@ describe('the sandbox answers in the documented shapes', () => {
 		expectTmdbError(await call('POST', '/3/authentication/token/new', { body: {} }), 405, 42);
 	});
 
-	test('session/new with an unapproved token answers the captured failure:true body', async () => {
-		const token = await newToken();
-		const answer = await call('POST', '/3/authentication/session/new', {
-			body: { request_token: token }
-		});
-		expect(answer.status).toBe(401);
-		expect(answer.body).toEqual(DOCUMENTED.sessionDenied);
+	test('session/new with an unapproved, used or expired token answers the recorded body', async () => {
+		const exchange = (requestToken: string) =>
+			call('POST', '/3/authentication/session/new', { body: { request_token: requestToken } });
+		const recorded = {
+			status: RECORDED.sessionDenied.httpStatus,
+			body: JSON.parse(RECORDED.sessionDenied.body)
+		};
+		const unapproved = await newToken();
+		expect(await exchange(unapproved)).toMatchObject(recorded);
+		const used = await newToken();
+		server.sandbox.decideRequestToken(used, { approve: true, username: 'ada' });
+		expect((await exchange(used)).status).toBe(200);
+		expect(await exchange(used)).toMatchObject(recorded);
+		const expired = await newToken();
+		server.sandbox.decideRequestToken(expired, { approve: true, username: 'ada' });
+		server.sandbox.advanceClock(60 * 60_000);
+		expect(await exchange(expired)).toMatchObject(recorded);
 	});
 
 	test.each<[SandboxEndpoint, SandboxFault, number, number]>([

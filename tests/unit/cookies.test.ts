@@ -1,6 +1,10 @@
 import type { Cookies } from '@sveltejs/kit';
 import { describe, expect, test } from 'vitest';
-import { readPendingLoginCookie, setPendingLoginCookie } from '../../src/lib/server/auth/login.ts';
+import {
+	LOGIN_COOKIE_GRACE_MS,
+	readPendingLoginCookie,
+	setPendingLoginCookie
+} from '../../src/lib/server/auth/login.ts';
 import {
 	deleteSessionCookie,
 	readSessionCookie,
@@ -76,6 +80,17 @@ describe('R6.5 the pending-login cookie', () => {
 		setPendingLoginCookie(event, keys, login);
 		expect(readPendingLoginCookie(event, keys, new Date())).toEqual(login);
 		expect(readPendingLoginCookie(event, [Buffer.alloc(32, 2)], new Date())).toBeNull();
+	});
+
+	test('R1.3 outlives its token by the grace, so that the callback can name the token expired', () => {
+		const { event, set } = recordingRequest();
+		setPendingLoginCookie(event, keys, login);
+		const end = login.expiresAt.getTime();
+		expect((set[0]!.options as { expires: Date }).expires.getTime()).toBe(
+			end + LOGIN_COOKIE_GRACE_MS
+		);
+		expect(readPendingLoginCookie(event, keys, new Date(end + 1_000))).toEqual(login);
+		expect(readPendingLoginCookie(event, keys, new Date(end + LOGIN_COOKIE_GRACE_MS))).toBeNull();
 	});
 
 	test('survives key rotation: signed with the old key, read with the new key first', () => {

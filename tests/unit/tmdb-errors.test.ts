@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import {
 	classifyTmdbFailure,
-	provesRequestWasNotProcessed
+	provesRequestWasNotProcessed,
+	type FailedBody
 } from '../../src/lib/server/tmdb/errors.ts';
 import { TmdbError, type TmdbErrorKind } from '../../src/lib/server/tmdb/errors.ts';
 
@@ -18,15 +19,21 @@ describe('classifyTmdbFailure', () => {
 		[502, undefined, 'app', 'unavailable'],
 		[401, 7, 'app', 'invalid_credential'],
 		[401, 10, 'session', 'invalid_credential'],
-		[401, 33, 'app', 'token_invalid'],
-		[401, 17, 'app', 'token_not_approved'],
-		[422, 41, 'app', 'token_not_approved'],
+		// TMDB answers every token it will not exchange alike; the sign-in code words it.
+		[401, 17, 'app', 'token_refused'],
+		[401, 33, 'app', 'token_refused'],
+		[422, 41, 'app', 'token_refused'],
 		[401, 3, 'session', 'session_invalid'],
 		[404, 6, 'session', 'session_invalid'],
 		[404, 37, 'session', 'session_invalid'],
 		[401, 3, 'app', 'unknown'],
-		[422, 5, 'app', 'unknown'],
+		[422, 5, 'app', 'invalid_request'],
+		[400, 22, 'app', 'invalid_request'],
+		[400, 47, 'session', 'invalid_request'],
+		[403, 8, 'app', 'unknown'],
 		[404, 34, 'app', 'unknown'],
+		// DELETE session (and account loads) with a key TMDB refuses: the key, whatever the call.
+		[401, 7, 'session', 'invalid_credential'],
 		[401, undefined, 'session', 'unknown'],
 		// Acting as the person (watchlist): only 401 + 3 means the session is dead.
 		[401, 3, 'account', 'session_invalid'],
@@ -34,12 +41,31 @@ describe('classifyTmdbFailure', () => {
 		[404, 6, 'account', 'not_found'],
 		[404, 34, 'account', 'not_found'],
 		[404, 37, 'account', 'unknown'],
-		[422, 5, 'account', 'unknown'],
+		[422, 5, 'account', 'invalid_request'],
 		[429, 25, 'account', 'rate_limited'],
 		[503, 9, 'account', 'unavailable'],
 		[401, 7, 'account', 'invalid_credential']
 	])('HTTP %i code %s on a %s call is %s', (httpStatus, statusCode, scope, kind) => {
 		expect(classifyTmdbFailure({ httpStatus, statusCode, scope })).toBe(kind);
+	});
+
+	test.each<[number, FailedBody, TmdbErrorKind]>([
+		// TMDB's validation answers: no status_code, a list of messages.
+		[422, 'validation_errors', 'invalid_request'],
+		[200, 'validation_errors', 'bad_response'],
+		// The CDN in front of TMDB: a country or firewall block, its rate limit, its 5xx pages.
+		[403, 'other', 'blocked'],
+		[429, 'other', 'rate_limited'],
+		[502, 'other', 'unavailable'],
+		[504, 'other', 'unavailable'],
+		// Anything else we cannot read.
+		[200, 'other', 'bad_response'],
+		[401, 'other', 'bad_response'],
+		[404, 'other', 'bad_response']
+	])('HTTP %i with a %s body is %s', (httpStatus, body, kind) => {
+		for (const scope of ['app', 'session', 'account'] as const) {
+			expect(classifyTmdbFailure({ httpStatus, body, scope })).toBe(kind);
+		}
 	});
 });
 
@@ -85,13 +111,15 @@ describe('TmdbError', () => {
 		['timeout', true],
 		['rate_limited', true],
 		['unavailable', true],
-		// The client does not repeat it: an answer it cannot read is likely to come back the same.
-		['bad_response', false],
+		// Offered to the person (R5.1), though the client does not repeat it at once: an answer
+		// it cannot read is likely to come back the same.
+		['bad_response', true],
+		['blocked', false],
 		['invalid_credential', false],
-		['token_invalid', false],
-		['token_not_approved', false],
+		['token_refused', false],
 		['session_invalid', false],
 		['not_found', false],
+		['invalid_request', false],
 		['unknown', false]
 	])('%s: retryable is %s and the user message is short and mentions TMDB', (kind, retryable) => {
 		const error = new TmdbError({ kind, message: kind });

@@ -41,13 +41,20 @@ describe('parseRetryAfter', () => {
 
 	test('R5.3 reads seconds', () => {
 		expect(parseRetryAfter('7', now)).toBe(7);
-		expect(parseRetryAfter(' 0 ', now)).toBe(0);
+		expect(parseRetryAfter(' 7 ', now)).toBe(7);
 	});
 
-	test('R5.3 reads an HTTP date as seconds from now, never negative', () => {
+	test('R5.3 reads an HTTP date as seconds from now', () => {
 		expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10);
-		expect(parseRetryAfter('Wed, 31 Dec 2025 23:59:00 GMT', now)).toBe(0);
+		expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:00 GMT', now + 1)).toBeUndefined();
 	});
+
+	test.each(['0', ' 0 ', '000', 'Wed, 31 Dec 2025 23:59:00 GMT'])(
+		'R5.3 %j names no wait (TMDB sometimes sends 0): the caller backs off instead',
+		(value) => {
+			expect(parseRetryAfter(value, now)).toBeUndefined();
+		}
+	);
 
 	test.each([null, '', '-5', '1.5', 'soon', 'x'.repeat(100)])('ignores %j', (value) => {
 		expect(parseRetryAfter(value, now)).toBeUndefined();

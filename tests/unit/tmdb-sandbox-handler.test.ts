@@ -30,10 +30,12 @@ describe('input validation', () => {
 	test.each([
 		['a non-JSON body', 'request_token=abc', 400, 47],
 		['a JSON array', '[]', 400, 47],
-		['a missing request_token', '{}', 401, 33],
-		['a numeric request_token', '{"request_token":42}', 401, 33],
-		['an oversized request_token', JSON.stringify({ request_token: 'a'.repeat(10_000) }), 401, 33],
-		['an upper-case token', JSON.stringify({ request_token: 'A'.repeat(40) }), 401, 33],
+		// TMDB answers a token it will not exchange with 17, malformed ones too (docs/tmdb.md).
+		['a missing request_token', '{}', 401, 17],
+		['a numeric request_token', '{"request_token":42}', 401, 17],
+		['an oversized request_token', JSON.stringify({ request_token: 'a'.repeat(10_000) }), 401, 17],
+		['an upper-case token', JSON.stringify({ request_token: 'A'.repeat(40) }), 401, 17],
+		['an unknown token', JSON.stringify({ request_token: 'a'.repeat(40) }), 401, 17],
 		[
 			'an oversized body',
 			JSON.stringify({ request_token: 'a'.repeat(40), pad: 'x'.repeat(20_000) }),
@@ -126,7 +128,7 @@ describe('the in-app mount', () => {
 });
 
 describe('request tokens', () => {
-	test('expire after 60 minutes on the sandbox clock', async () => {
+	test('expire after 60 minutes on the sandbox clock, then answer 17 like any refused token', async () => {
 		let now = Date.parse('2026-03-01T12:00:00Z');
 		const box = sandbox({ now: () => now });
 		const body = await json(
@@ -140,7 +142,13 @@ describe('request tokens', () => {
 		const exchange = await box.handle(
 			post('/3/authentication/session/new', JSON.stringify({ request_token: token }))
 		);
-		expect((await json(exchange)).status_code).toBe(33);
+		expect(exchange.status).toBe(401);
+		expect(await json(exchange)).toEqual({
+			success: false,
+			failure: true,
+			status_code: 17,
+			status_message: 'Session denied.'
+		});
 	});
 
 	test('typed usernames are validated', () => {

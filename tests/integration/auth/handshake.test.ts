@@ -51,9 +51,10 @@ describe('the sign-in handshake', () => {
 			secure: true
 		});
 		expect(pending?.options).not.toHaveProperty('domain');
-		// The pending login lives exactly as long as TMDB's request token (60 minutes).
+		// The pending login outlives TMDB's request token (60 minutes) by an hour, so that a late
+		// callback is told that the sign-in expired.
 		const expires = (pending?.options as { expires: Date }).expires;
-		expect(expires.getTime()).toBe(second + 60 * 60_000);
+		expect(expires.getTime()).toBe(second + 120 * 60_000);
 		// The cookie binds the token by its hash; the token itself is not in it.
 		const decoded = Buffer.from(pending!.value, 'base64url').toString('utf8');
 		expect(decoded).not.toContain(requestToken);
@@ -161,31 +162,87 @@ describe('the sign-in handshake', () => {
 		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
 	});
 
-	test('R1.3 an expired token stores nothing', async () => {
-		const jar = new CookieJar();
-		const { requestToken } = await startLogin(harness, jar);
-		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
-		harness.sandbox.sandbox.advanceClock(61 * 60_000);
-		await expectLoginError(
-			completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) })),
-			'expired'
-		);
-		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
-	});
+	test.each([
+		['an hour and a minute ago: past its end by our clock too', 61 * 60_000],
+		['59.5 minutes ago: 30 s short of its end by our clock, behind TMDB', 59.5 * 60_000]
+	])(
+		'R1.3 a token TMDB refuses after its end is named expired (made %s), and stores nothing',
+		async (_case, ageMs) => {
+			// TMDB refuses an expired token with 17, as an unapproved one: the pending login's own
+			// record of the token's end tells them apart, allowing for a minute between clocks.
+			const jar = new CookieJar();
+			harness.sandbox.sandbox.pinClock(Date.now() - ageMs);
+			const { requestToken } = await startLogin(harness, jar);
+			harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
+			harness.sandbox.sandbox.advanceClock(61 * 60_000);
+			await expectLoginError(
+				completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) })),
+				'expired'
+			);
+			expect(sessionNewCalls()).toBe(1);
+			expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
+		}
+	);
 
-	test('R1.3 a reused token is refused by TMDB and adds nothing', async () => {
+	test('R1.3 a reused token is named as such without asking TMDB again, and adds nothing', async () => {
 		// Replay the callback with this browser's own pending cookie put back (a cached cookie).
 		const jar = new CookieJar();
 		const { requestToken } = await startLogin(harness, jar);
 		const pending = jar.store.get('__Host-marquee_login')!;
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
 		await completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) }));
+		expect(jar.store.has('__Host-marquee_login')).toBe(false);
 		const replayJar = new CookieJar();
 		replayJar.set('__Host-marquee_login', pending.value, pending.options);
 		await expectLoginError(
 			completeTmdbLogin(eventFor(harness, replayJar, { params: callbackParams(requestToken) })),
-			'expired'
+			'already_used'
 		);
+		expect(sessionNewCalls()).toBe(1);
+		expect(await countRows(harness)).toEqual({ users: 1, sessions: 1 });
+	});
+
+	test('R1.3 reloading the callback after TMDB failed says the request was used, without asking TMDB again', async () => {
+		const jar = new CookieJar();
+		const { requestToken } = await startLogin(harness, jar);
+		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
+		harness.sandbox.sandbox.injectFault('session/new', {
+			kind: 'unavailable',
+			httpStatus: 500,
+			statusCode: 11
+		});
+		const callback = () =>
+			completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) }));
+		await expectLoginError(callback(), 'unavailable');
+		expect(sessionNewCalls()).toBe(1);
+		await expectLoginError(callback(), 'already_used');
+		expect(sessionNewCalls()).toBe(1);
+		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
+	});
+
+	test('R1.3 two callbacks at once (a reload while the first runs): one signs in, the other is told the request was used', async () => {
+		const jar = new CookieJar();
+		const { requestToken } = await startLogin(harness, jar);
+		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
+		// Each request carries the pending cookie as the browser sent it.
+		const pending = jar.store.get('__Host-marquee_login')!;
+		const outcomes = await Promise.allSettled(
+			[new CookieJar(), new CookieJar()].map((requestJar) => {
+				requestJar.set('__Host-marquee_login', pending.value, pending.options);
+				return completeTmdbLogin(
+					eventFor(harness, requestJar, { params: callbackParams(requestToken) })
+				);
+			})
+		);
+		const fulfilled = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+		const rejected = outcomes.flatMap((outcome) =>
+			outcome.status === 'rejected' ? [outcome.reason as unknown] : []
+		);
+		expect(fulfilled).toHaveLength(1);
+		expect(rejected).toHaveLength(1);
+		expect(rejected[0]).toBeInstanceOf(LoginError);
+		expect((rejected[0] as LoginError).code).toBe('already_used');
+		expect(sessionNewCalls()).toBe(1);
 		expect(await countRows(harness)).toEqual({ users: 1, sessions: 1 });
 	});
 

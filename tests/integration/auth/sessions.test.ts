@@ -342,9 +342,10 @@ describe('cleanup at TMDB', () => {
 		for (let index = 0; index < 3; index++)
 			sessions.push(await signIn(harness, { username: 'ada' }));
 		await expireEverySession();
-		// TMDB rejects the app's key: the call is not retried, so every call the round makes shows.
+		// TMDB rejects the app's key, on every call (the client's check of the key after a 7 on
+		// DELETE too): not retried, so every call the round makes shows.
 		harness.sandbox.sandbox.injectFault(
-			'session/delete',
+			'any',
 			{ kind: 'tmdb_error', httpStatus: 401, statusCode: 7 },
 			10
 		);
@@ -378,10 +379,11 @@ describe('cleanup at TMDB', () => {
 	test('R3.1 R6.6 a TMDB session whose DELETE failed at sign-out is queued, sealed, and ended by the next round', async () => {
 		const { token, jar, session } = await signIn(harness);
 		jar.set('__Host-marquee_session', token, { path: '/' });
+		// The DELETE and the check of the key that a 7 there leads to.
 		harness.sandbox.sandbox.injectFault(
-			'session/delete',
+			'any',
 			{ kind: 'tmdb_error', httpStatus: 401, statusCode: 7 },
-			1
+			2
 		);
 		await signOut(eventFor(harness, jar, { session }));
 		expect(await harness.database.sql`SELECT 1 FROM auth_sessions`).toHaveLength(0);
@@ -406,7 +408,7 @@ describe('cleanup at TMDB', () => {
 		await signIn(harness);
 		await expireEverySession();
 		harness.sandbox.sandbox.injectFault(
-			'session/delete',
+			'any',
 			{ kind: 'tmdb_error', httpStatus: 401, statusCode: 7 },
 			100
 		);
@@ -431,10 +433,11 @@ describe('cleanup at TMDB', () => {
 	test('R6.6 a queued TMDB session no key opens, or one tried 20 times, is given up and logged', async () => {
 		const { session } = await signIn(harness);
 		await expireEverySession();
+		// The DELETE and the check of the key that a 7 there leads to.
 		harness.sandbox.sandbox.injectFault(
-			'session/delete',
+			'any',
 			{ kind: 'tmdb_error', httpStatus: 401, statusCode: 7 },
-			1
+			2
 		);
 		const now = new Date();
 		await cleanUpExpiredSessions(harness.services, { now });
@@ -833,7 +836,9 @@ describe('every way out ends the TMDB session too', () => {
 		['401, status_code 3', 401, 3],
 		['404, status_code 6', 404, 6],
 		['404, status_code 34', 404, 34],
-		['404, status_code 37', 404, 37]
+		['404, status_code 37', 404, 37],
+		// 7 ("invalid API key") while the key works on its own: about the session, then.
+		['401, status_code 7, with a working key', 401, 7]
 	])(
 		'R3.1 TMDB answering the end of a session with "already gone" (%s) is done, not retried',
 		async (_case, httpStatus, statusCode) => {

@@ -10,6 +10,7 @@ import {
 	startLogin,
 	useHarness
 } from '../../helpers/auth-harness.ts';
+import { RECORDED } from '../../support/tmdb-reference-examples.ts';
 
 const harness = useHarness();
 
@@ -20,7 +21,8 @@ const FAULTS = [
 	['429 without Retry-After', { kind: 'rate_limited' }, 'rate_limited'],
 	['a timeout', { kind: 'hang', delayMs: 3_000 }, 'unavailable'],
 	['a reset connection', { kind: 'reset' }, 'unavailable'],
-	['malformed JSON', { kind: 'malformed_json' }, 'unavailable']
+	['malformed JSON', { kind: 'malformed_json' }, 'unavailable'],
+	['a CDN block (403 HTML)', { kind: 'reply', ...RECORDED.cloudFrontBlocked }, 'unavailable']
 ] as const;
 
 function liveDeletes() {

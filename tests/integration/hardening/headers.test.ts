@@ -76,7 +76,9 @@ describe('rate limiting of sign-in', () => {
 			createHash('sha256').update(client).digest('base64url').slice(0, 22)
 		);
 		for (const { key } of rows) {
-			expect(key).toMatch(/^(sign_in|callback):[A-Za-z0-9_-]{22}$/);
+			// Clients as MACs; beside them, the count of each request token's exchanges (R1.3), keyed
+			// by the SHA-256 of a token that is 160 random bits.
+			expect(key).toMatch(/^((sign_in|callback):[A-Za-z0-9_-]{22}|request_token:[0-9a-f]{64})$/);
 			expect(plainHashes).not.toContain(key.split(':')[1]);
 		}
 	});

@@ -9,7 +9,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { upsertTmdbUser } from '../db/auth.ts';
+import { countRateLimitHit, upsertTmdbUser } from '../db/auth.ts';
 import { isDatabaseOutage } from '../db/outage.ts';
 import type { AppContext } from '../context.ts';
 import { traceRateLimitCheck } from '../observability.ts';
@@ -32,13 +32,15 @@ const CODE_FOR_TMDB_FAILURE: Record<TmdbErrorKind, SignInFailure> = {
 	network: 'unavailable',
 	timeout: 'unavailable',
 	unavailable: 'unavailable',
+	blocked: 'unavailable',
 	bad_response: 'unavailable',
 	rate_limited: 'rate_limited',
 	invalid_credential: 'not_configured',
-	token_invalid: 'expired',
-	token_not_approved: 'not_approved',
+	// Or 'expired' / 'already_used' when the callback can tell (completeTmdbLogin).
+	token_refused: 'not_approved',
 	session_invalid: 'failed',
 	not_found: 'failed',
+	invalid_request: 'failed',
 	unknown: 'failed'
 };
 
@@ -74,6 +76,13 @@ async function limitSignInAttempts(
 const LOGIN_COOKIE = 'marquee_login';
 /** A cookie larger than this is not ours: refuse it before parsing. */
 const MAX_LOGIN_COOKIE_LENGTH = 2048;
+/**
+ * The cookie outlives its request token by this much, so that a callback after the token's end
+ * is told that the sign-in expired, not that this browser never started it.
+ */
+export const LOGIN_COOKIE_GRACE_MS = 60 * 60_000;
+/** TMDB's clock and ours may differ: a refusal this close to the token's end is its expiry. */
+const CLOCK_SKEW_MS = 60_000;
 
 export type PendingLogin = { tokenHash: string; returnTo: string; expiresAt: Date };
 
@@ -98,11 +107,14 @@ export function setPendingLoginCookie(
 	const { name, options } = cookieNaming(event, LOGIN_COOKIE);
 	event.cookies.set(name, signValue(payload, keys), {
 		...options,
-		expires: login.expiresAt
+		expires: new Date(login.expiresAt.getTime() + LOGIN_COOKIE_GRACE_MS)
 	});
 }
 
-/** The pending login of this browser, or null when absent, expired, or not signed by us. */
+/**
+ * The pending login of this browser (its token possibly expired), or null when absent, past the
+ * grace, or not signed by us.
+ */
 export function readPendingLoginCookie(
 	event: CookieEvent,
 	keys: readonly Buffer[],
@@ -119,7 +131,7 @@ export function readPendingLoginCookie(
 		return null;
 	}
 	const parsed = pendingLoginSchema.safeParse(decoded);
-	if (!parsed.success || parsed.data.e <= now.getTime()) return null;
+	if (!parsed.success || parsed.data.e + LOGIN_COOKIE_GRACE_MS <= now.getTime()) return null;
 	return { tokenHash: parsed.data.h, returnTo: parsed.data.r, expiresAt: new Date(parsed.data.e) };
 }
 
@@ -181,7 +193,8 @@ export async function completeTmdbLogin(event: RequestEvent): Promise<CompletedL
 		throw loginFailure(log, 'sign-in could not be checked', error);
 	}
 	const keys = app.config.session.encryptionKeys;
-	const pending = readPendingLoginCookie(event, keys, new Date());
+	const now = new Date();
+	const pending = readPendingLoginCookie(event, keys, now);
 	if (!pending && currentSession) return { kind: 'already_signed_in', returnTo: '/' };
 
 	const params = event.url.searchParams;
@@ -208,18 +221,28 @@ export async function completeTmdbLogin(event: RequestEvent): Promise<CompletedL
 		);
 		throw new LoginError('mismatch');
 	}
-	// The token is spent from here on, whatever happens next.
-	deletePendingLoginCookie(event);
 	if (isDenial) {
+		deletePendingLoginCookie(event);
 		log.info({ event: 'sign_in_denied' }, 'sign-in denied at TMDB');
 		throw new LoginError('denied');
 	}
 
 	let tmdbSessionId: string;
 	try {
+		// A token goes to TMDB once. TMDB would answer a second exchange (a reload while the first
+		// runs or after it failed, a cookie replayed) with 17, as if it were never approved. The
+		// count lives with the sign-in rate limits, until the token's end.
+		const exchange = `request_token:${pending.tokenHash}`;
+		if ((await countRateLimitHit(app.sql, exchange, pending.expiresAt)) > 1) {
+			log.warn({ event: 'sign_in_failed', reason: 'token_used' }, 'request token used already');
+			throw new LoginError('already_used');
+		}
 		tmdbSessionId = await app.tmdb.createSession(requestToken);
 	} catch (error) {
-		throw loginFailure(log, 'TMDB refused to create a session', error);
+		const failure = loginFailure(log, 'TMDB refused to create a session', error);
+		// TMDB answers an expired token as it does an unapproved one; the pending login knows.
+		const expired = pending.expiresAt.getTime() - CLOCK_SKEW_MS <= now.getTime();
+		throw failure.code === 'not_approved' && expired ? new LoginError('expired') : failure;
 	}
 
 	try {
@@ -237,6 +260,7 @@ export async function completeTmdbLogin(event: RequestEvent): Promise<CompletedL
 		const userAgent = event.request.headers.get('user-agent');
 		const { token, session } = await app.sessions.createSession(userId, tmdbSessionId, userAgent);
 		setSessionCookie(event, token, session.expiresAt);
+		deletePendingLoginCookie(event);
 		log.info(
 			{ event: 'sign_in_completed', session: sessionLogId(session.id), tmdbAccountId: account.id },
 			'signed in'

@@ -64,6 +64,7 @@ const FAILS_EVERY_CALL: ReadonlySet<TmdbErrorKind> = new Set([
 	'timeout',
 	'unavailable',
 	'rate_limited',
+	'blocked',
 	'invalid_credential'
 ]);
 

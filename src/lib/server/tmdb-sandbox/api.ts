@@ -129,17 +129,15 @@ async function createSession({ request, credential, state }: ApiContext): Promis
 	// Guess: an unreadable body gets TMDB's generic "input is not valid" (400 code 47).
 	if (!body) return tmdbErrorResponse(47);
 	const requestToken = body.request_token;
-	// Guess: a missing or malformed token is reported like an unknown one (33).
-	if (!isOpaqueId(requestToken)) return tmdbErrorResponse(33);
-	const lookup = state.lookupToken(requestToken);
-	// Tokens are tied to the key that created them; another key sees an invalid token (guess: 33).
-	if (lookup.status !== 'ok' || lookup.token.credential !== credential) {
-		return tmdbErrorResponse(33);
+	const lookup = isOpaqueId(requestToken) ? state.lookupToken(requestToken) : undefined;
+	const decision = lookup?.status === 'ok' ? lookup.token.decision : null;
+	// TMDB answers every token it will not exchange alike, 401 code 17: not approved or denied,
+	// invalid or expired (recorded, docs/tmdb.md); guesses: used ones and another key's too. An
+	// unapproved token stays usable until it expires, so a person who has not finished on the
+	// approval page can still approve it (guess).
+	if (lookup?.status !== 'ok' || lookup.token.credential !== credential || !decision?.approved) {
+		return sessionDeniedResponse();
 	}
-	const { decision } = lookup.token;
-	// Not yet approved, or denied: 17, and the token stays usable until it expires, so a person
-	// who has not finished on the approval page can still approve it (guess).
-	if (!decision?.approved) return sessionDeniedResponse();
 	const session = state.redeemToken(lookup.token, decision.account);
 	return jsonResponse({ success: true, session_id: session.id });
 }

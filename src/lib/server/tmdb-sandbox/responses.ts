@@ -59,12 +59,12 @@ export function tmdbErrorResponse(
 }
 
 /**
- * session/new with a token the person has not approved. TMDB answers this one with
- * `failure: true` instead of `success: false` (2019 capture in tmdb-auth-api.md).
+ * session/new with a token TMDB will not exchange, as recorded from the live API in 2026 (both
+ * `success: false` and `failure: true`; docs/tmdb.md).
  */
 export function sessionDeniedResponse(): Response {
 	return jsonResponse(
-		{ failure: true, status_code: 17, status_message: TMDB_ERRORS[17].message },
+		{ success: false, failure: true, status_code: 17, status_message: TMDB_ERRORS[17].message },
 		TMDB_ERRORS[17].httpStatus
 	);
 }

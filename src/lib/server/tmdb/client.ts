@@ -12,6 +12,7 @@ import {
 	provesRequestWasNotProcessed,
 	TmdbError,
 	TRANSIENT_KINDS,
+	type FailedBody,
 	type TmdbCallScope
 } from './errors.ts';
 import {
@@ -20,11 +21,7 @@ import {
 	networkErrorProvesNotSent,
 	parseRetryAfter
 } from './retry.ts';
-import {
-	createPersonClient,
-	type TmdbSessionBinding,
-	type TmdbSessionClient
-} from './person-client.ts';
+import { createPersonClient, type TmdbSessionBinding } from './person-client.ts';
 import {
 	accountResponseSchema,
 	authenticationResponseSchema,
@@ -33,27 +30,12 @@ import {
 	requestTokenResponseSchema,
 	sessionResponseSchema,
 	toTmdbAccount,
+	validationErrorsSchema,
 	type TmdbAccount
 } from './schemas.ts';
 
 export type TmdbCredential =
 	{ kind: 'api_key'; apiKey: string } | { kind: 'bearer'; token: string };
-
-export type TmdbClient = {
-	createRequestToken(): Promise<{ requestToken: string; expiresAt: Date }>;
-	/** Exchanges an approved request token for a TMDB session id. */
-	createSession(requestToken: string): Promise<string>;
-	/**
-	 * Resolves also when TMDB no longer knows the session: either way it is gone. `signal` ends
-	 * the call, retries included, when the caller stops waiting.
-	 */
-	deleteSession(sessionId: string, options?: { signal?: AbortSignal }): Promise<void>;
-	getAccount(sessionId: string): Promise<TmdbAccount>;
-	/** Resolves when TMDB accepts the configured API key or read access token. */
-	checkCredential(): Promise<void>;
-	/** The calls made as the person whose TMDB session this is. */
-	forSession(binding: TmdbSessionBinding): TmdbSessionClient;
-};
 
 export type TmdbClientOptions = {
 	apiUrl: string;
@@ -127,7 +109,7 @@ function cancelled(spec: CallSpec<unknown>): TmdbError {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
+export function createTmdbClient(options: TmdbClientOptions) {
 	const sleep = options.sleep ?? defaultSleep;
 	const now = options.now ?? Date.now;
 	const backoff = {
@@ -281,8 +263,23 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 		});
 	}
 
+	/** Resolves when TMDB accepts the configured API key or read access token. */
+	async function checkCredential(): Promise<void> {
+		await call({
+			method: 'GET',
+			path: '/3/authentication',
+			scope: 'app',
+			retry: 'transient_failures',
+			schema: authenticationResponseSchema
+		});
+	}
+	const keyAccepted = () =>
+		checkCredential()
+			.then(() => true)
+			.catch(() => false);
+
 	return {
-		async createRequestToken() {
+		async createRequestToken(): Promise<{ requestToken: string; expiresAt: Date }> {
 			const body = await call({
 				method: 'GET',
 				path: '/3/authentication/token/new',
@@ -293,10 +290,11 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			return { requestToken: body.request_token, expiresAt: body.expires_at };
 		},
 
-		async createSession(requestToken) {
+		/** Exchanges an approved request token for a TMDB session id. */
+		async createSession(requestToken: string): Promise<string> {
 			// session/new consumes the request token. After a timeout, a reset connection or a 5xx
 			// TMDB may already have created the session, and its id was in the answer we lost: a
-			// repeat cannot get it back and would only answer 33 (token used), hiding the real
+			// repeat cannot get it back and would only answer 17 (token used), hiding the real
 			// cause. So this call is repeated only when TMDB provably never acted on it (connection
 			// refused, 429 from the rate limiter, 503 with code 9 or 46). Otherwise the person
 			// starts sign-in again with a fresh token, which is always safe.
@@ -311,7 +309,11 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			return body.session_id;
 		},
 
-		async deleteSession(sessionId, { signal } = {}) {
+		/**
+		 * Resolves also when TMDB no longer knows the session: either way it is gone. `signal` ends
+		 * the call, retries included, when the caller stops waiting.
+		 */
+		async deleteSession(sessionId: string, { signal }: { signal?: AbortSignal } = {}) {
 			try {
 				await call({
 					method: 'DELETE',
@@ -323,14 +325,19 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 					signal
 				});
 			} catch (error) {
+				if (!(error instanceof TmdbError)) throw error;
 				// Unknown to TMDB means already deleted or revoked: what the caller wanted. This also
 				// makes a retry after a lost answer to a successful DELETE come out right.
-				if (error instanceof TmdbError && error.kind === 'session_invalid') return;
+				if (error.kind === 'session_invalid') return;
+				// TMDB documents no answer for ending a session it does not know, and 7 ("invalid API
+				// key") would be a plausible one: believed only if the key is refused on its own too.
+				if (error.kind === 'invalid_credential' && !signal?.aborted && (await keyAccepted()))
+					return;
 				throw error;
 			}
 		},
 
-		async getAccount(sessionId) {
+		async getAccount(sessionId: string): Promise<TmdbAccount> {
 			const body = await call({
 				method: 'GET',
 				path: '/3/account',
@@ -342,19 +349,14 @@ export function createTmdbClient(options: TmdbClientOptions): TmdbClient {
 			return toTmdbAccount(body, logger());
 		},
 
-		async checkCredential() {
-			await call({
-				method: 'GET',
-				path: '/3/authentication',
-				scope: 'app',
-				retry: 'transient_failures',
-				schema: authenticationResponseSchema
-			});
-		},
+		checkCredential,
 
-		forSession: (binding) => createPersonClient(call, binding, logger)
+		/** The calls made as the person whose TMDB session this is. */
+		forSession: (binding: TmdbSessionBinding) => createPersonClient(call, binding, logger)
 	};
 }
+
+export type TmdbClient = ReturnType<typeof createTmdbClient>;
 
 function interpretResponse<T>(
 	spec: CallSpec<T>,
@@ -371,24 +373,23 @@ function interpretResponse<T>(
 	}
 	const errorBody = json.ok ? errorResponseSchema.safeParse(json.value) : undefined;
 	const statusCode = errorBody?.success ? errorBody.data.status_code : undefined;
-	const isError = httpStatus >= 400 || statusCode !== undefined;
-	const canClassify = statusCode !== undefined || httpStatus === 429 || httpStatus >= 500;
-	if (!isError || !canClassify) {
-		// A 2xx that does not match the schema, or a 4xx we cannot read: TMDB changed or a proxy
-		// answered. Zod's issues name fields, not values, so they are safe to log.
-		return {
-			ok: false,
-			provablyNotProcessed: false,
-			error: new TmdbError({
-				kind: 'bad_response',
-				httpStatus,
-				message: `${where}: unexpected ${json.ok ? 'body' : 'non-JSON body'} with HTTP ${httpStatus}`
-			})
-		};
-	}
-	const kind = classifyTmdbFailure({ httpStatus, statusCode, scope: spec.scope });
+	const body: FailedBody =
+		statusCode !== undefined
+			? 'tmdb_error'
+			: json.ok && validationErrorsSchema.safeParse(json.value).success
+				? 'validation_errors'
+				: 'other';
+	// A 2xx that does not match the schema ends here as bad_response: TMDB changed or a proxy
+	// answered.
+	const kind = classifyTmdbFailure({ httpStatus, statusCode, body, scope: spec.scope });
 	const retryAfterSeconds =
 		kind === 'rate_limited' ? parseRetryAfter(headers.get('retry-after'), nowMs) : undefined;
+	const about =
+		statusCode !== undefined
+			? `status_code ${statusCode}`
+			: body === 'validation_errors'
+				? 'validation errors'
+				: `${json.ok ? 'unexpected JSON' : 'no JSON'} body`;
 	return {
 		ok: false,
 		provablyNotProcessed: provesRequestWasNotProcessed({ httpStatus, statusCode }),
@@ -397,7 +398,7 @@ function interpretResponse<T>(
 			httpStatus,
 			statusCode,
 			retryAfterSeconds,
-			message: `${where}: ${kind} (HTTP ${httpStatus}${statusCode === undefined ? '' : `, status_code ${statusCode}`})`
+			message: `${where}: ${kind} (HTTP ${httpStatus}, ${about})`
 		})
 	};
 }

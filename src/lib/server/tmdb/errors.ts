@@ -3,9 +3,9 @@
  * `userMessage` is safe to show a person. Messages never contain keys, tokens, session ids or
  * URLs with query strings: only the endpoint path, HTTP status and TMDB's status_code.
  *
- * A failed answer (HTTP status + TMDB `status_code`) becomes a kind here too. TMDB's status
- * codes are keyed on first because they are more specific than the HTTP status (see
- * docs/tmdb.md and TMDB's error table).
+ * A failed answer (HTTP status, TMDB `status_code`, what the body was) becomes a kind here too:
+ * TMDB's status code first, read for the kind of call it answers, then the HTTP status and the
+ * body (docs/tmdb.md lists each case with its source).
  */
 
 import { FAILURES } from '../../failures.ts';
@@ -15,17 +15,18 @@ export type TmdbErrorKind =
 	| 'timeout'
 	| 'rate_limited'
 	| 'unavailable'
+	| 'blocked'
 	| 'invalid_credential'
-	| 'token_invalid'
-	| 'token_not_approved'
+	| 'token_refused'
 	| 'session_invalid'
 	| 'not_found'
+	| 'invalid_request'
 	| 'bad_response'
 	| 'unknown';
 
 /**
  * Failures where the same request may well succeed a moment later: the client retries these
- * (within its budget), and `retryable` tells a page to offer a retry.
+ * (within its budget).
  */
 export const TRANSIENT_KINDS: ReadonlySet<TmdbErrorKind> = new Set([
 	'network',
@@ -33,6 +34,13 @@ export const TRANSIENT_KINDS: ReadonlySet<TmdbErrorKind> = new Set([
 	'rate_limited',
 	'unavailable'
 ]);
+
+/**
+ * Where a page offers a retry (`retryable`): the transient kinds, and an answer we could not
+ * read, which may be a one-off (a cut body, a proxy's page) but would likely come back the same
+ * if repeated at once, so the client leaves that try to the person (R5.1).
+ */
+const RETRY_OFFERED: ReadonlySet<TmdbErrorKind> = new Set([...TRANSIENT_KINDS, 'bad_response']);
 
 /** What a person is told, per kind (src/lib/failures.ts), with the wait when TMDB named one. */
 export function userMessageFor(kind: TmdbErrorKind, retryAfterSeconds?: number): string {
@@ -67,7 +75,7 @@ export class TmdbError extends Error {
 		this.httpStatus = details.httpStatus;
 		this.statusCode = details.statusCode;
 		this.retryAfterSeconds = details.retryAfterSeconds;
-		this.retryable = TRANSIENT_KINDS.has(details.kind);
+		this.retryable = RETRY_OFFERED.has(details.kind);
 		this.userMessage = userMessageFor(details.kind, details.retryAfterSeconds);
 	}
 }
@@ -83,41 +91,64 @@ export function isTmdbError(value: unknown): value is TmdbError {
  */
 export type TmdbCallScope = 'app' | 'session' | 'account';
 
-const RATE_LIMITED_CODES = new Set([25]);
-const UNAVAILABLE_CODES = new Set([9, 24, 43, 46]);
-const INVALID_CREDENTIAL_CODES = new Set([7, 10]);
-const TOKEN_INVALID_CODES = new Set([33]);
-const TOKEN_NOT_APPROVED_CODES = new Set([17, 41]);
 /**
- * 3 is what TMDB answers for an unknown or revoked session_id (HTTP 401). For DELETE session
- * with an id TMDB no longer knows, TMDB documents no answer: 6 (invalid id), 34 (not found) and
- * 37 (session not found) are the candidates its error table offers, so each means "gone".
+ * What each TMDB status_code means, by the kind of call it answers (`all`: any call without an
+ * entry of its own). Codes not listed are `unknown` (or `unavailable` with a 5xx).
+ * - 3 is TMDB's answer to an unknown or revoked session_id; on calls as the person only with
+ *   HTTP 401 (below). For DELETE session on a session TMDB no longer knows there is no recording:
+ *   3, 6, 34 and 37 are the candidates TMDB's error table offers, so each means "gone".
+ * - 7 ("invalid API key") is taken at its word, on DELETE session too, where it is checked
+ *   before being believed (client.ts, deleteSession).
+ * - 17 is what TMDB answers session/new for a token that is not approved, denied, expired, used
+ *   or unknown alike; 33 and 41 are documented for some of these. Only the app can tell which
+ *   (auth/login.ts).
  */
-const SESSION_INVALID_CODES = new Set([3, 6, 34, 37]);
-/** 34: resource not found; 6: invalid id (e.g. a media_id TMDB does not know). */
-const NOT_FOUND_CODES = new Set([6, 34]);
+const CODE_MEANINGS: Record<number, Partial<Record<TmdbCallScope | 'all', TmdbErrorKind>>> = {
+	3: { session: 'session_invalid', account: 'session_invalid' },
+	5: { all: 'invalid_request' },
+	6: { session: 'session_invalid', account: 'not_found' },
+	7: { all: 'invalid_credential' },
+	9: { all: 'unavailable' },
+	10: { all: 'invalid_credential' },
+	17: { all: 'token_refused' },
+	18: { all: 'invalid_request' },
+	22: { all: 'invalid_request' },
+	24: { all: 'unavailable' },
+	25: { all: 'rate_limited' },
+	33: { all: 'token_refused' },
+	34: { session: 'session_invalid', account: 'not_found' },
+	37: { session: 'session_invalid' },
+	41: { all: 'token_refused' },
+	43: { all: 'unavailable' },
+	46: { all: 'unavailable' },
+	47: { all: 'invalid_request' }
+};
+
+/**
+ * What the body of a failed answer was: TMDB's error JSON (with a `statusCode`; the default), a
+ * validation body `{"errors": [...]}`, or anything else (HTML from the CDN, empty, cut JSON).
+ */
+export type FailedBody = 'tmdb_error' | 'validation_errors' | 'other';
 
 export function classifyTmdbFailure(input: {
 	httpStatus: number;
 	statusCode?: number;
+	body?: FailedBody;
 	scope: TmdbCallScope;
 }): TmdbErrorKind {
-	const { httpStatus, statusCode, scope } = input;
-	if (httpStatus === 429 || (statusCode !== undefined && RATE_LIMITED_CODES.has(statusCode))) {
-		return 'rate_limited';
-	}
-	if (statusCode !== undefined) {
-		if (INVALID_CREDENTIAL_CODES.has(statusCode)) return 'invalid_credential';
-		if (TOKEN_INVALID_CODES.has(statusCode)) return 'token_invalid';
-		if (TOKEN_NOT_APPROVED_CODES.has(statusCode)) return 'token_not_approved';
-		if (scope === 'session' && SESSION_INVALID_CODES.has(statusCode)) return 'session_invalid';
-		// Only TMDB's documented answer for a dead session (HTTP 401, code 3) signs the person out.
-		if (scope === 'account' && statusCode === 3 && httpStatus === 401) return 'session_invalid';
-		if (scope === 'account' && NOT_FOUND_CODES.has(statusCode)) return 'not_found';
-		if (UNAVAILABLE_CODES.has(statusCode)) return 'unavailable';
-	}
+	const { httpStatus, statusCode, scope, body = 'tmdb_error' } = input;
+	// TMDB's rate limiter, or the CDN's in front of it, whatever the body (JSON 25, HTML, empty).
+	if (httpStatus === 429) return 'rate_limited';
+	const meanings = statusCode === undefined ? undefined : CODE_MEANINGS[statusCode];
+	const kind = meanings?.[scope] ?? meanings?.all;
+	// Only TMDB's documented answer for a dead session (HTTP 401, code 3) signs the person out.
+	if (kind === 'session_invalid' && scope === 'account' && httpStatus !== 401) return 'unknown';
+	if (kind) return kind;
 	if (httpStatus >= 500) return 'unavailable';
-	return 'unknown';
+	if (body === 'validation_errors' && httpStatus >= 400) return 'invalid_request';
+	// A 403 that is not TMDB's JSON is the CDN refusing this server (a country or firewall block).
+	if (body === 'other' && httpStatus === 403) return 'blocked';
+	return body === 'tmdb_error' ? 'unknown' : 'bad_response';
 }
 
 /**

@@ -22,18 +22,18 @@ const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} G
 
 /**
  * Reads a Retry-After header (delay in seconds or an HTTP date) as whole seconds from now.
- * Returns undefined when absent or unreadable, so the caller falls back to backoff.
+ * Returns undefined when absent, unreadable or naming no wait at all (0, or a date already past;
+ * TMDB sometimes sends 0), so the caller falls back to backoff instead of retrying at once.
  */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
 	if (value === null) return undefined;
 	const trimmed = value.trim();
 	if (trimmed === '' || trimmed.length > MAX_HEADER_LENGTH) return undefined;
-	if (/^\d+$/.test(trimmed)) return Number(trimmed);
+	let seconds = NaN;
+	if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
 	// Only the IMF-fixdate form HTTP requires: Date.parse alone would take "-5" or "1.5" as dates.
-	if (!HTTP_DATE.test(trimmed)) return undefined;
-	const date = Date.parse(trimmed);
-	if (Number.isNaN(date)) return undefined;
-	return Math.max(0, Math.ceil((date - nowMs) / 1000));
+	else if (HTTP_DATE.test(trimmed)) seconds = Math.ceil((Date.parse(trimmed) - nowMs) / 1000);
+	return seconds > 0 ? seconds : undefined;
 }
 
 /** Network error codes raised before a single byte of the request reached the server. */

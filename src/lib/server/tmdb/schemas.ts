@@ -126,6 +126,9 @@ export const errorResponseSchema = z.object({
 	status_message: z.string().optional()
 });
 
+/** TMDB's validation answers (HTTP 422) carry a list of messages and no status_code. */
+export const validationErrorsSchema = z.object({ errors: z.array(z.string()).min(1) });
+
 export type AccountResponse = z.output<typeof accountResponseSchema>;
 export type AccountMoviesResponse = z.output<typeof accountMoviesResponseSchema>;
 export type ErrorResponse = z.output<typeof errorResponseSchema>;
