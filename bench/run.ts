@@ -242,7 +242,11 @@ async function cleanUp(): Promise<void> {
 	await resources.pooledCounter?.close().catch(() => undefined);
 	await resources.pgbouncer?.stop().catch(() => undefined);
 	resources.otlpReceiver?.close();
-	removeBaselineBuild();
+	try {
+		removeBaselineBuild();
+	} catch (error) {
+		log(`could not remove ${BASELINE_DIR}: ${error}`);
+	}
 	for (const database of resources.databases.splice(0)) {
 		await database
 			.drop()
