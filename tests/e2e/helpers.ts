@@ -136,7 +136,7 @@ type Fault = {
 		| 'authentication'
 		| 'watchlist/movies'
 		| 'watchlist';
-	kind: 'unavailable' | 'rate_limited' | 'tmdb_error' | 'hang' | 'reset';
+	kind: 'unavailable' | 'rate_limited' | 'tmdb_error' | 'hang' | 'hold' | 'reset';
 	count?: number;
 	httpStatus?: number;
 	statusCode?: number;
@@ -154,7 +154,33 @@ export async function clearFaults(request: APIRequestContext): Promise<void> {
 	expect(response.ok()).toBe(true);
 }
 
-type SandboxRequest = { method: string; endpoint?: string; status: number; fault?: string };
+/**
+ * Waits until the sandbox holds a call of `endpoint` (a `hold` fault), then lets it go on. Until
+ * then the page waits for TMDB however long the test takes: no clock runs out first.
+ */
+export async function releaseHeldCall(
+	request: APIRequestContext,
+	endpoint: Fault['endpoint']
+): Promise<void> {
+	await expect
+		.poll(async () =>
+			(await sandboxRequests(request)).filter(
+				(call) => call.endpoint === endpoint && call.fault === 'hold' && call.status === null
+			)
+		)
+		.toHaveLength(1);
+	const response = await request.post(`${SANDBOX_URL}/__sandbox/release`);
+	// Still held when let go: what the test checked meanwhile happened while TMDB was slow.
+	expect(await response.json()).toEqual({ released: 1 });
+}
+
+/** `status` is null while the sandbox has not answered yet. */
+type SandboxRequest = {
+	method: string;
+	endpoint?: string;
+	status: number | null;
+	fault?: string;
+};
 
 /** What the sandbox received, oldest first (no secrets: no query values, no bodies). */
 export async function sandboxRequests(request: APIRequestContext): Promise<SandboxRequest[]> {

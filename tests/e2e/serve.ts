@@ -59,9 +59,11 @@ const app = spawn(process.execPath, ['build'], {
 		...databaseEnv(database, 10),
 		SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
 		...tmdbEnv,
-		// Short enough that fault tests do not wait long, long enough for a loaded CI machine.
-		TMDB_TIMEOUT_MS: '2000',
-		TMDB_RETRY_BUDGET_MS: '4000',
+		// Fault tests hold a TMDB call while they check the page (a `hold` fault): the app must not
+		// give up first, however slow the machine, so this outlasts the few expects (5 s each) made
+		// meanwhile. The budget stays far below the tests' 120 s Retry-After.
+		TMDB_TIMEOUT_MS: '20000',
+		TMDB_RETRY_BUDGET_MS: '40000',
 		// Every e2e test signs in from 127.0.0.1; the limit itself is tested in tests/integration.
 		SIGN_IN_RATE_LIMIT_PER_MINUTE: '100000',
 		LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn'

@@ -12,6 +12,7 @@ import {
 	injectFault,
 	javaScriptOn,
 	ownUsername,
+	releaseHeldCall,
 	sandboxRequests,
 	sessionCookie,
 	signIn,
@@ -223,7 +224,8 @@ test('R1.6 while TMDB is slow the button says "Redirecting to TMDB..." and submi
 		'a pending state needs JavaScript; the plain form still works'
 	);
 	await page.goto('/');
-	await injectFault(request, { endpoint: 'token/new', kind: 'hang', delayMs: 1500 });
+	// TMDB keeps the call until the test has checked the pending state.
+	await injectFault(request, { endpoint: 'token/new', kind: 'hold' });
 	const button = page.getByRole('main').locator('form.sign-in-form button');
 	await button.click();
 	await expect(button).toHaveText('Redirecting to TMDB...');
@@ -236,6 +238,7 @@ test('R1.6 while TMDB is slow the button says "Redirecting to TMDB..." and submi
 		.evaluate((form: HTMLFormElement) => {
 			form.requestSubmit();
 		});
+	await releaseHeldCall(request, 'token/new');
 	await expect(page).toHaveTitle(/Marquee TMDB sandbox/);
 	const starts = (await sandboxRequests(request)).filter((r) => r.endpoint === 'token/new');
 	expect(starts).toHaveLength(1);
@@ -302,7 +305,7 @@ test.describe('on the watchlist', () => {
 		const movies = page.getByRole('main').getByRole('listitem');
 		await expect(movies).toHaveCount(3);
 		await clearSandboxRequests(request);
-		await injectFault(request, { endpoint: 'watchlist', kind: 'hang', delayMs: 1500 });
+		await injectFault(request, { endpoint: 'watchlist', kind: 'hold' });
 		const button = movies.first().getByRole('button');
 		await button.click();
 		await expect(button).toHaveText('Removing...');
@@ -314,6 +317,7 @@ test.describe('on the watchlist', () => {
 			.evaluate((form: HTMLFormElement) => {
 				form.requestSubmit();
 			});
+		await releaseHeldCall(request, 'watchlist');
 		await expect(page.getByRole('status')).toHaveText('Removed from your watchlist.');
 		await expect(movies).toHaveCount(2);
 		const removals = (await sandboxRequests(request)).filter((r) => r.endpoint === 'watchlist');

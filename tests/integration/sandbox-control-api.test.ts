@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { startSandboxServer, type SandboxServer } from '../support/tmdb-sandbox/server.ts';
 
 const API_KEY = 'control-api-test-key';
@@ -76,6 +76,25 @@ describe('control API', () => {
 		await control('POST', 'faults', { endpoint: 'authentication', kind: 'unavailable', count: 5 });
 		await control('DELETE', 'faults');
 		expect((await api('GET', '/3/authentication')).status).toBe(200);
+	});
+
+	test('a hold keeps a call until POST release, or DELETE faults, lets it go on', async () => {
+		await control('POST', 'faults', { endpoint: 'token/new', kind: 'hold', count: 2 });
+		const heldCalls = async () =>
+			((await control('GET', 'requests')).body.requests as Array<Record<string, unknown>>).filter(
+				(entry) => entry.fault === 'hold' && entry.status === null
+			);
+		const first = api('GET', '/3/authentication/token/new');
+		await vi.waitFor(async () => expect(await heldCalls()).toHaveLength(1));
+		expect((await control('POST', 'release')).body).toEqual({ released: 1 });
+		expect((await first).status).toBe(200);
+		expect((await control('POST', 'release')).body).toEqual({ released: 0 });
+
+		const second = api('GET', '/3/authentication/token/new');
+		await vi.waitFor(async () => expect(await heldCalls()).toHaveLength(1));
+		await control('DELETE', 'faults');
+		expect((await second).status).toBe(200);
+		expect(await heldCalls()).toHaveLength(0);
 	});
 
 	test('rejects an invalid fault with 400 and a reason', async () => {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createLogger } from '../../src/lib/server/log.ts';
 import {
 	createTmdbClient,
@@ -430,11 +430,14 @@ describe('createSession is repeated only when TMDB provably did not act on it', 
 	test('not retried after a timeout, because the sandbox then redeems the token', async () => {
 		const client = makeClient({ timeoutMs: 100 });
 		const requestToken = await approvedToken(client);
-		server.sandbox.injectFault('session/new', { kind: 'hang', delayMs: 300 });
+		server.sandbox.injectFault('session/new', { kind: 'hold' });
 		await expectKind(client.createSession(requestToken), 'timeout');
 		expect(attemptsAt('session/new')).toBe(1);
-		// The slow request was acted on after all: the token is used up, as at TMDB.
-		await new Promise((resolve) => setTimeout(resolve, 400));
+		// The slow request is acted on after all: the token is used up, as at TMDB.
+		expect(server.sandbox.releaseHeldCalls()).toBe(1);
+		const exchange = () =>
+			server.sandbox.receivedRequests().find((entry) => entry.endpoint === 'session/new');
+		await vi.waitFor(() => expect(exchange()?.status).toBe(200));
 		await expectKind(client.createSession(requestToken), 'token_refused');
 	});
 });

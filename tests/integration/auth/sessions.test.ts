@@ -5,7 +5,10 @@ import {
 	startSessionCleanup
 } from '../../../src/lib/server/auth/cleanup.ts';
 import { decryptSecret, encryptSecret } from '../../../src/lib/server/auth/keys.ts';
-import { MAX_TMDB_ENDS_PER_ROUND } from '../../../src/lib/server/auth/session-ends.ts';
+import {
+	createSessionEnder,
+	MAX_TMDB_ENDS_PER_ROUND
+} from '../../../src/lib/server/auth/session-ends.ts';
 import { tmdbSessionIdOf } from '../../../src/lib/server/auth/sessions.ts';
 import {
 	revokeOtherSessions,
@@ -463,22 +466,27 @@ describe('cleanup at TMDB', () => {
 	});
 
 	test('R6.6 a round ends at most 500 queued TMDB sessions, so a backlog never holds up the next rounds', async () => {
-		const keys = harness.services.config.session.encryptionKeys;
+		expect(MAX_TMDB_ENDS_PER_ROUND).toBe(500);
+		// The same rounds with a cap of 3, so that the backlog beyond it costs 4 TMDB calls, not 501.
+		const { config, sql, tmdb } = harness.services;
+		const keys = config.session.encryptionKeys;
+		const ender = createSessionEnder({
+			sql,
+			tmdb,
+			encryptionKeys: keys,
+			retryBaseMs: config.session.cleanupMinutes * 60_000,
+			log: () => harness.log,
+			maxEndsPerRound: 3
+		});
 		// TMDB answers a DELETE of a session it does not know as gone: each counts as ended.
-		const sealed = Array.from({ length: MAX_TMDB_ENDS_PER_ROUND + 1 }, (_, index) =>
-			encryptSecret(index.toString(16).padStart(40, '0'), keys)
-		);
-		for (const value of sealed) {
-			await queueTmdbSessionEnd(harness.database.sql, value, { attempts: 0, dueAt: new Date() });
+		for (let index = 0; index < 4; index++) {
+			const sealed = encryptSecret(index.toString(16).padStart(40, '0'), keys);
+			await queueTmdbSessionEnd(sql, sealed, { attempts: 0, dueAt: new Date() });
 		}
-		expect(await cleanUpExpiredSessions(harness.services)).toMatchObject({
-			tmdbSessionsEnded: 500,
-			tmdbSessionsWaiting: 1
-		});
-		expect(await cleanUpExpiredSessions(harness.services)).toMatchObject({
-			tmdbSessionsEnded: 1,
-			tmdbSessionsWaiting: 0
-		});
+		expect(await ender.endQueuedTmdbSessions()).toEqual({ ended: 3, waiting: 1 });
+		expect(deleteCalls()).toHaveLength(3);
+		expect(await ender.endQueuedTmdbSessions()).toEqual({ ended: 1, waiting: 0 });
+		expect(deleteCalls()).toHaveLength(4);
 	});
 
 	test.skipIf(!process.env.TEST_DATABASE_URL)(

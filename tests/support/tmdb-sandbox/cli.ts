@@ -29,7 +29,7 @@ const server = await startSandboxServer({
 });
 console.log(`Marquee TMDB sandbox listening on ${server.url}`);
 console.log(
-	`Control API: ${server.url}/__sandbox/ (faults, revoke, decide, clock, requests, reset)`
+	`Control API: ${server.url}/__sandbox/ (faults, release, revoke, decide, clock, requests, reset)`
 );
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,7 +1,7 @@
 /**
  * The standalone sandbox's control API under /__sandbox/, so a test in another process
- * (Playwright) can inject faults, revoke sessions and read what the sandbox received.
- * It exists only on the standalone test server (server.ts), never in the app.
+ * (Playwright) can inject faults, release held calls, revoke sessions and read what the sandbox
+ * received. It exists only on the standalone test server (server.ts), never in the app.
  */
 import { z } from 'zod';
 import { jsonResponse } from '../../../src/lib/server/tmdb-sandbox/responses.ts';
@@ -49,6 +49,7 @@ const ROUTES: Record<string, ControlRoute> = {
 		sandbox.clearFaults();
 		return jsonResponse({ cleared: true });
 	},
+	'POST release': (sandbox) => jsonResponse({ released: sandbox.releaseHeldCalls() }),
 	'POST revoke': (sandbox, body) => {
 		const target = revokeRequestSchema.parse(body);
 		const revoked =

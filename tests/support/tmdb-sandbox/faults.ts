@@ -41,6 +41,8 @@ export const faultSchema = z.discriminatedUnion('kind', [
 	}),
 	/** Waits `delayMs` and then answers normally; without `delayMs` it never answers. */
 	z.object({ kind: z.literal('hang'), delayMs: z.number().int().min(0).max(600_000).optional() }),
+	/** Waits until the test releases it (at most HOLD_LIMIT_MS) and then answers normally. */
+	z.object({ kind: z.literal('hold') }),
 	/** The standalone server destroys the socket without answering. */
 	z.object({ kind: z.literal('reset') }),
 	/** 200 with a body that is not JSON. */
@@ -60,15 +62,32 @@ export type SandboxFault = z.infer<typeof faultSchema>;
 
 type QueuedFault = { endpoint: FaultTarget; fault: SandboxFault; remaining: number };
 
+/**
+ * How long a `hold` lasts when nobody releases it: longer than any test holds a call, short
+ * enough that a forgotten hold cannot hang a suite.
+ */
+export const HOLD_LIMIT_MS = 30_000;
+
 export type FaultQueue = {
 	add(endpoint: FaultTarget, fault: SandboxFault, count: number): void;
 	/** The fault for this call, if any, using up one of its count. */
 	take(endpoint: SandboxEndpoint): SandboxFault | undefined;
+	/** Resolves when the held call is released, or after HOLD_LIMIT_MS. */
+	hold(): Promise<void>;
+	/** Lets every held call go on; returns how many there were. */
+	release(): number;
+	/** Forgets the queued faults and lets held calls go on. */
 	clear(): void;
 };
 
 export function createFaultQueue(): FaultQueue {
 	let queued: QueuedFault[] = [];
+	const held = new Set<() => void>();
+	function release() {
+		const count = held.size;
+		for (const letGo of [...held]) letGo();
+		return count;
+	}
 	return {
 		add(endpoint, fault, count) {
 			queued.push({ endpoint, fault, remaining: count });
@@ -80,8 +99,23 @@ export function createFaultQueue(): FaultQueue {
 			if (entry.remaining <= 0) queued = queued.filter((item) => item !== entry);
 			return entry.fault;
 		},
+		hold() {
+			return new Promise((resolve) => {
+				const timer = setTimeout(letGo, HOLD_LIMIT_MS);
+				// A process that is done otherwise does not wait for a forgotten hold.
+				timer.unref();
+				held.add(letGo);
+				function letGo() {
+					clearTimeout(timer);
+					held.delete(letGo);
+					resolve();
+				}
+			});
+		},
+		release,
 		clear() {
 			queued = [];
+			release();
 		}
 	};
 }
@@ -121,7 +155,8 @@ const MALFORMED_JSON = '{"success":true,"request_token":"';
 /** The misbehaving answer for a fault, or null when the call should then proceed normally. */
 export async function faultResponse(
 	fault: SandboxFault,
-	signal: AbortSignal
+	signal: AbortSignal,
+	queue: Pick<FaultQueue, 'hold'>
 ): Promise<Response | null> {
 	switch (fault.kind) {
 		case 'unavailable': {
@@ -159,6 +194,10 @@ export async function faultResponse(
 			// Deliberately not cut short when the client gives up: like a slow server, the sandbox
 			// still acts on the request afterwards (which matters for session/new).
 			await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+			return null;
+		case 'hold':
+			// Not cut short when the client gives up either, for the same reason.
+			await queue.hold();
 			return null;
 		case 'reset':
 			return connectionResetResponse();

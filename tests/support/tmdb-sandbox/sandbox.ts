@@ -32,6 +32,9 @@ export type TestSandbox = Pick<TmdbSandbox, 'handle' | 'accounts'> & {
 	clearReceivedRequests(): void;
 	/** Makes the next `count` calls of an endpoint misbehave. */
 	injectFault(endpoint: FaultTarget, fault: SandboxFault, count?: number): void;
+	/** Lets the calls held by `hold` faults go on; returns how many were held. */
+	releaseHeldCalls(): number;
+	/** Forgets queued faults and lets held calls go on. */
 	clearFaults(): void;
 	/** Ends one session, as if the person revoked it on TMDB. False when it did not exist. */
 	revokeSession(sessionId: string): boolean;
@@ -43,7 +46,10 @@ export type TestSandbox = Pick<TmdbSandbox, 'handle' | 'accounts'> & {
 	advanceClock(ms: number): void;
 	/** Stops the sandbox clock at `atMs`, so a test can assert exact times (advanceClock still adds). */
 	pinClock(atMs: number): void;
-	/** Forgets tokens, sessions, watchlist changes, faults, received requests and clock changes. */
+	/**
+	 * Forgets tokens, sessions, watchlist changes, faults, received requests and clock changes;
+	 * held calls go on.
+	 */
 	reset(): void;
 };
 
@@ -69,7 +75,7 @@ export function createTestSandbox(options: {
 			const fault = faults.take(route);
 			if (!fault) return null;
 			if (entry) entry.fault = fault.kind;
-			return faultResponse(fault, request.signal);
+			return faultResponse(fault, request.signal, faults);
 		}
 	});
 
@@ -95,6 +101,7 @@ export function createTestSandbox(options: {
 			received = [];
 		},
 		injectFault: (endpoint, fault, count = 1) => faults.add(endpoint, fault, count),
+		releaseHeldCalls: () => faults.release(),
 		clearFaults: () => faults.clear(),
 		revokeSession: (sessionId) => core.state.deleteSession(sessionId),
 		revokeAccountSessions: (account) =>

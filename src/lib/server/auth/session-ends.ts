@@ -76,8 +76,11 @@ export function createSessionEnder(deps: {
 	retryBaseMs: number;
 	/** The current request's logger, read per call. */
 	log: () => Logger;
+	/** The app's is MAX_TMDB_ENDS_PER_ROUND; a test proves the cap with a small one. */
+	maxEndsPerRound?: number;
 }) {
 	const { sql, tmdb, encryptionKeys: keys, retryBaseMs, log } = deps;
+	const maxEndsPerRound = deps.maxEndsPerRound ?? MAX_TMDB_ENDS_PER_ROUND;
 	/** Queued as already claimed by the attempt about to be made, so the job waits its turn. */
 	const claimedNow = (now = new Date()) => ({
 		attempts: 1,
@@ -171,12 +174,13 @@ export function createSessionEnder(deps: {
 		},
 
 		/**
-		 * One round of the queue: ends the due TMDB sessions one at a time, at most 500. Each claim
-		 * counts the attempt and moves the item's next one twice as far off, so an item that fails
-		 * (or that no key opens yet: a restored key can still end it) waits its own turn and never
-		 * holds the others up. "Already gone" at TMDB counts as ended (the client says so). A
-		 * failure that every call would meet (TMDB down, rate-limiting, refusing our key) ends the
-		 * round, and so does `signal` (the server stopping).
+		 * One round of the queue: ends the due TMDB sessions one at a time, at most
+		 * `maxEndsPerRound` (500). Each claim counts the attempt and moves the item's next one twice
+		 * as far off, so an item that fails (or that no key opens yet: a restored key can still end
+		 * it) waits its own turn and never holds the others up. "Already gone" at TMDB counts as
+		 * ended (the client says so). A failure that every call would meet (TMDB down,
+		 * rate-limiting, refusing our key) ends the round, and so does `signal` (the server
+		 * stopping).
 		 */
 		async endQueuedTmdbSessions(
 			options: { now?: Date; signal?: AbortSignal } = {}
@@ -184,7 +188,7 @@ export function createSessionEnder(deps: {
 			const { now = new Date(), signal } = options;
 			const retryDelayMs = { baseMs: retryBaseMs, maxMs: MAX_RETRY_DELAY_MS };
 			let ended = 0;
-			for (let claimed = 0; claimed < MAX_TMDB_ENDS_PER_ROUND && !signal?.aborted; claimed++) {
+			for (let claimed = 0; claimed < maxEndsPerRound && !signal?.aborted; claimed++) {
 				const entry = await claimDueTmdbSessionEnd(sql, now, retryDelayMs);
 				if (!entry) break;
 				const tmdbSessionId = decryptSecret(entry.sealed, keys);
