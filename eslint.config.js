@@ -43,7 +43,9 @@ export default ts.config(
 			'.data/',
 			'test-results/',
 			'playwright-report/',
-			'bench/results/'
+			'bench/results/',
+			// The benchmark's scratch space: profiles, and the baseline build's worktree.
+			'bench/.tmp/'
 		]
 	}
 );

@@ -6,6 +6,9 @@ const config = {
 	preprocess: vitePreprocess(),
 	kit: {
 		adapter: adapter({ out: 'build' }),
+		// OpenTelemetry spans of Kit's own and src/instrumentation.server.ts, which starts the SDK
+		// only when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/observability.md).
+		experimental: { tracing: { server: true }, instrumentation: { server: true } },
 		// Absolute asset and link paths: pages are served from nested routes and error pages.
 		paths: { relative: false },
 		// The app's own scripts only: inline scripts carry a nonce or hash. The hook adds TMDB's

@@ -28,6 +28,8 @@ export type LoadResult = {
 	errors: number;
 	/** Highest VmRSS of the server sampled during the measured run, in MB. */
 	serverRssMaxMb: number;
+	/** The server's CPU time (user and system) during the measured run, per request, in ms. */
+	cpuMsPerRequest: number;
 };
 
 const SESSION_COOKIE = 'marquee_session';
@@ -74,8 +76,10 @@ export async function measureLoad(server: AppServer, options: LoadOptions): Prom
 	if (options.warmupSeconds > 0) await run(server, options, options.warmupSeconds);
 	let rssMax = server.rss();
 	const sampler = setInterval(() => (rssMax = Math.max(rssMax, server.rss())), RSS_SAMPLE_MS);
+	const cpuAtStart = server.cpuSeconds();
 	try {
 		const result = await run(server, options, options.seconds, options.during?.());
+		const cpuSeconds = server.cpuSeconds() - cpuAtStart;
 		return {
 			requestsPerSecond: round(result.requests.total / result.duration, 0),
 			latencyMs: {
@@ -89,7 +93,8 @@ export async function measureLoad(server: AppServer, options: LoadOptions): Prom
 			seconds: result.duration,
 			non2xx: result.non2xx,
 			errors: result.errors + result.timeouts,
-			serverRssMaxMb: round(Math.max(rssMax, server.rss()) / 1024 / 1024, 1)
+			serverRssMaxMb: round(Math.max(rssMax, server.rss()) / 1024 / 1024, 1),
+			cpuMsPerRequest: round((cpuSeconds * 1000) / Math.max(1, result.requests.total), 4)
 		};
 	} finally {
 		clearInterval(sampler);
@@ -101,7 +106,7 @@ export function round(value: number, digits: number): number {
 	return Math.round(value * factor) / factor;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
 	const sorted = [...values].sort((a, b) => a - b);
 	const middle = Math.floor(sorted.length / 2);
 	return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
@@ -134,6 +139,10 @@ export function combineRounds(rounds: LoadResult[]): LoadResult {
 		),
 		non2xx: sum((r) => r.non2xx),
 		errors: sum((r) => r.errors),
-		serverRssMaxMb: Math.max(...rounds.map((r) => r.serverRssMaxMb))
+		serverRssMaxMb: Math.max(...rounds.map((r) => r.serverRssMaxMb)),
+		cpuMsPerRequest: round(
+			pick((r) => r.cpuMsPerRequest),
+			4
+		)
 	};
 }

@@ -19,10 +19,17 @@ export type CaseName =
 	| 'duringCleanup'
 	| 'pooledAnonymous'
 	| 'pooledValid'
-	| `heap${number}`;
+	| `heap${number}`
+	| `observability${number}`;
 
 /** A case's figures are the median of its rounds (most cases have one). */
 export type CaseResult = LoadResult & { label: string; sessionRows: number; rounds: LoadResult[] };
+
+/** The servers of the observability comparison; `today` is the baseline. */
+export type ObservabilityVariant = {
+	name: 'today' | 'off' | 'metrics' | 'all' | 'sampled';
+	label: string;
+};
 
 export type Target = { name: string; target: string; measured: string; met: boolean };
 
@@ -72,6 +79,21 @@ export type BenchResults = {
 		 * alternating rounds): requests/s, and VmHWM over warm-up and rounds.
 		 */
 		heapVariants: { nodeOptions: string; requestsPerSecond: number; peakRssMb: number }[];
+	};
+	/**
+	 * The valid-session case on today's build (`baselineCommit`), this build with observability
+	 * off, and with traces and metrics on (median of alternating rounds).
+	 */
+	observability?: {
+		baselineCommit: string;
+		variants: (ObservabilityVariant & {
+			requestsPerSecond: number;
+			cpuMsPerRequest: number;
+			/** The median of each round's ratio to today's build in the same round. */
+			vsToday: { throughput: number; cpu: number };
+			p99Ms: number;
+			peakRssMb: number;
+		})[];
 	};
 	targets: Target[];
 };
@@ -157,6 +179,7 @@ export function renderTables(results: BenchResults): string {
 				`${fmt(variant.requestsPerSecond / (results.memory.heapVariants[0]?.requestsPerSecond ?? Number.NaN), 2)} | ` +
 				`${fmt(variant.peakRssMb, 1)} |`
 		),
+		...observabilityTable(results),
 		'',
 		'| target | measured | met |',
 		'| --- | --- | --- |',
@@ -165,6 +188,25 @@ export function renderTables(results: BenchResults): string {
 		)
 	);
 	return lines.join('\n');
+}
+
+function observabilityTable(results: BenchResults): string[] {
+	const variants = results.observability?.variants ?? [];
+	if (variants.length === 0) return [];
+	return [
+		'',
+		"Observability side by side (valid session, 1M rows, median of alternating rounds; CPU is the server's, user and system; \"vs today's\" is the median of each round's ratio to today's build in that round):",
+		'',
+		"| server | requests/s | vs today's | CPU ms / request | vs today's | p99 ms | peak RSS MB |",
+		'| --- | --: | --: | --: | --: | --: | --: |',
+		...variants.map(
+			(variant) =>
+				`| ${variant.label} | ${fmt(variant.requestsPerSecond)} | ` +
+				`${fmt(variant.vsToday.throughput, 3)} | ` +
+				`${fmt(variant.cpuMsPerRequest, 3)} | ${fmt(variant.vsToday.cpu, 3)} | ` +
+				`${variant.p99Ms} | ${fmt(variant.peakRssMb, 1)} |`
+		)
+	];
 }
 
 /** Replaces the generated block of docs/performance.md, or creates the file around it. */

@@ -7,17 +7,23 @@
  * PgBouncer in transaction mode (DATABASE_POOLER=transaction); the expired-session cleanup of
  * 1M rows under authenticated load; servers with different V8 start flags side by side; then
  * database exchanges per request counted on the wire, through a counting proxy (directly and
- * through PgBouncer). Writes `bench/results/latest.json` and the
+ * through PgBouncer); the signed-in request on today's build (the commit before observability),
+ * on this one with observability off, and with traces and metrics on, side by side. Writes
+ * `bench/results/latest.json` and the
  * tables of `docs/performance.md`. See docs/performance.md.
  *
  * Environment: BENCH_DATABASE_URL (a loopback PostgreSQL server; the databases are created on it
  * and dropped), BENCH_CONNECTIONS, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_ROUNDS,
  * BENCH_DATABASE_POOL_SIZE, BENCH_HEAP_VARIANTS, BENCH_LARGE_ROWS (smaller for a quick try; such
  * runs leave docs/performance.md alone), BENCH_NAME (also writes bench/results/<name>.json),
- * BENCH_CPU_PROF=1 (server CPU profiles in bench/.tmp/profiles).
+ * BENCH_CPU_PROF=1 (server CPU profiles in bench/.tmp/profiles), BENCH_BASELINE_REF (the git
+ * commit built as "today's": by default the parent of the commit that added
+ * src/instrumentation.server.ts).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,13 +41,21 @@ import {
 	type BenchDatabase,
 	type SessionSeed
 } from './database.ts';
-import { combineRounds, measureLoad, round, type LoadOptions } from './load.ts';
+import {
+	combineRounds,
+	measureLoad,
+	median,
+	round,
+	type LoadOptions,
+	type LoadResult
+} from './load.ts';
 import {
 	writeDocsTables,
 	writeResultsJson,
 	type BenchResults,
 	type CaseName,
 	type CaseResult,
+	type ObservabilityVariant,
 	type Target
 } from './report.ts';
 import { startPgBouncer, type PgBouncer } from '../tests/helpers/pgbouncer.ts';
@@ -113,7 +127,8 @@ const resources = {
 	servers: [] as AppServer[],
 	counter: undefined as WireCounter | undefined,
 	pooledCounter: undefined as WireCounter | undefined,
-	pgbouncer: undefined as PgBouncer | undefined
+	pgbouncer: undefined as PgBouncer | undefined,
+	otlpReceiver: undefined as Server | undefined
 };
 /** The key the servers seal TMDB session ids with; the seeded rows are sealed with it too. */
 const key = randomBytes(32);
@@ -186,6 +201,7 @@ async function main(): Promise<void> {
 		const cleanup = await measureCleanupUnderLoad(large, tokens, seed);
 		const peakRssMb = Math.max(smallPeakRssMb, await stopServer(large.server));
 		const heapVariants = await measureStartFlagsSideBySide(large.database, tokens);
+		const observability = await measureObservabilitySideBySide(large.database, tokens);
 		const roundTrips = await countRoundTripsPerCase(large.database, tokens);
 		roundTrips.pooledValid = await countExchangesThroughPooler(small.database, pgbouncer, tokens);
 
@@ -197,7 +213,8 @@ async function main(): Promise<void> {
 			cleanup,
 			roundTrips,
 			peakRssMb,
-			heapVariants
+			heapVariants,
+			observability
 		});
 		await writeResults(results);
 		logTargets(results.targets);
@@ -224,6 +241,12 @@ async function cleanUp(): Promise<void> {
 	await resources.counter?.close().catch(() => undefined);
 	await resources.pooledCounter?.close().catch(() => undefined);
 	await resources.pgbouncer?.stop().catch(() => undefined);
+	resources.otlpReceiver?.close();
+	try {
+		removeBaselineBuild();
+	} catch (error) {
+		log(`could not remove ${BASELINE_DIR}: ${error}`);
+	}
 	for (const database of resources.databases.splice(0)) {
 		await database
 			.drop()
@@ -321,9 +344,11 @@ async function startServer(
 	database: BenchDatabase,
 	nodeOptions: string[] = [],
 	url?: string,
-	pooler?: 'transaction'
+	pooler?: 'transaction',
+	build: { buildDir?: string; env?: Record<string, string> } = {}
 ): Promise<AppServer> {
 	const server = await startAppServer({
+		...build,
 		port: await freePort(firstPort, 4399),
 		databaseUrl: url ?? database.url,
 		pooler,
@@ -561,6 +586,155 @@ async function measureStartFlagsSideBySide(
 	return heapVariants;
 }
 
+const BASELINE_DIR = path.resolve('bench/.tmp/baseline');
+const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+
+/** The commit whose build is "today's": BENCH_BASELINE_REF, or the one before observability. */
+function baselineCommit(): string {
+	const ref = process.env.BENCH_BASELINE_REF;
+	if (ref) return git('rev-parse', '--verify', `${ref}^{commit}`);
+	const added = git(
+		'log',
+		'--format=%H',
+		'--diff-filter=A',
+		'-1',
+		'--',
+		'src/instrumentation.server.ts'
+	);
+	if (!added)
+		throw new Error('no commit adds src/instrumentation.server.ts: set BENCH_BASELINE_REF');
+	return git('rev-parse', `${added}^`);
+}
+
+function removeBaselineBuild(): void {
+	rmSync(BASELINE_DIR, { recursive: true, force: true });
+	git('worktree', 'prune');
+}
+
+/** Builds the baseline commit in a worktree under bench/.tmp, with this checkout's packages. */
+function buildBaseline(): { commit: string; buildDir: string } {
+	const commit = baselineCommit();
+	removeBaselineBuild();
+	git('worktree', 'add', '--detach', '--force', BASELINE_DIR, commit);
+	symlinkSync(path.resolve('node_modules'), path.join(BASELINE_DIR, 'node_modules'), 'dir');
+	execFileSync(process.execPath, [path.resolve('node_modules/vite/bin/vite.js'), 'build'], {
+		cwd: BASELINE_DIR,
+		stdio: 'ignore'
+	});
+	log(`today's build: ${commit.slice(0, 7)} built in ${BASELINE_DIR}`);
+	return { commit, buildDir: path.join(BASELINE_DIR, 'build') };
+}
+
+/** Stands in for an OpenTelemetry Collector: takes every export, reads nothing of it. */
+async function startOtlpSink(): Promise<string> {
+	const sink = createServer((request, response) => {
+		request.resume();
+		request.on('end', () => response.writeHead(200).end('{}'));
+	});
+	resources.otlpReceiver = sink;
+	await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+	return `http://127.0.0.1:${(sink.address() as net.AddressInfo).port}`;
+}
+
+/**
+ * Today's build (before observability), this build with observability off, with metrics on
+ * (scraped every 5 s), and with traces on too (to a sink standing in for a collector), every
+ * trace kept or one in ten: the valid-session case on each, in alternating rounds, each server
+ * warmed up first.
+ */
+async function measureObservabilitySideBySide(
+	large: BenchDatabase,
+	tokens: SessionTokens
+): Promise<NonNullable<BenchResults['observability']>> {
+	const baseline = buildBaseline();
+	const collector = await startOtlpSink();
+	// Above the servers' ports, which are taken upwards from the first free one.
+	const metricsPorts: number[] = [];
+	const metrics = async () => {
+		metricsPorts.push(await freePort((metricsPorts.at(-1) ?? 4389) + 1, 4399));
+		return { METRICS_PORT: String(metricsPorts.at(-1)) };
+	};
+	const variants: (ObservabilityVariant & { buildDir?: string; env?: Record<string, string> })[] = [
+		{
+			name: 'today',
+			label: `today's build (${baseline.commit.slice(0, 7)})`,
+			buildDir: baseline.buildDir
+		},
+		{ name: 'off', label: 'observability off' },
+		{ name: 'metrics', label: 'metrics on', env: await metrics() },
+		{
+			name: 'all',
+			label: 'metrics and traces on, every trace kept',
+			env: { ...(await metrics()), OTEL_EXPORTER_OTLP_ENDPOINT: collector }
+		},
+		{
+			name: 'sampled',
+			label: 'metrics and traces on, 1 trace in 10 kept',
+			env: {
+				...(await metrics()),
+				OTEL_EXPORTER_OTLP_ENDPOINT: collector,
+				OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+				OTEL_TRACES_SAMPLER_ARG: '0.1'
+			}
+		}
+	];
+	const servers: AppServer[] = [];
+	for (const variant of variants) {
+		const server = await startServer(large, [], undefined, undefined, variant);
+		servers.push(server);
+		await warmUp(server, tokens.validLarge);
+	}
+	// As Prometheus would, a little more often than usual.
+	const scrape = () => {
+		for (const port of metricsPorts) {
+			void fetch(`http://127.0.0.1:${port}/metrics`).then(
+				(response) => response.text(),
+				() => ''
+			);
+		}
+	};
+	const scraper = setInterval(scrape, 5_000);
+	try {
+		for (let i = 0; i < settings.rounds; i++) {
+			for (const [index, server] of servers.entries()) {
+				const label = `2. valid session, ${variants[index]!.label}`;
+				await measure(
+					`observability${index}`,
+					label,
+					{ database: large, server },
+					tokens.validLarge
+				);
+			}
+		}
+	} finally {
+		clearInterval(scraper);
+	}
+	const today = cases.observability0!.rounds;
+	/**
+	 * Each round's figure over today's build's in the same round, the median of those: the load
+	 * of a shared machine drifts from round to round, and moves both sides of a pair alike.
+	 */
+	const vsToday = (rounds: LoadResult[], figure: (result: LoadResult) => number) =>
+		round(median(rounds.map((result, i) => figure(result) / figure(today[i]!))), 3);
+	const result = variants.map((variant, index) => {
+		const measured = cases[`observability${index}`]!;
+		return {
+			name: variant.name,
+			label: variant.label,
+			requestsPerSecond: measured.requestsPerSecond,
+			cpuMsPerRequest: measured.cpuMsPerRequest,
+			vsToday: {
+				throughput: vsToday(measured.rounds, (r) => r.requestsPerSecond),
+				cpu: vsToday(measured.rounds, (r) => r.cpuMsPerRequest)
+			},
+			p99Ms: measured.latencyMs.p99,
+			peakRssMb: round(servers[index]!.peakRss() / 1024 / 1024, 1)
+		};
+	});
+	for (const server of servers) await stopServer(server);
+	return { baselineCommit: baseline.commit, variants: result };
+}
+
 /** Round trips, with a server whose database connections pass the counting proxy. */
 async function countRoundTripsPerCase(
 	large: BenchDatabase,
@@ -614,6 +788,7 @@ async function collectResults(run: {
 	roundTrips: BenchResults['roundTrips'];
 	peakRssMb: number;
 	heapVariants: BenchResults['memory']['heapVariants'];
+	observability: BenchResults['observability'];
 }): Promise<BenchResults> {
 	return {
 		name: settings.name,
@@ -657,7 +832,8 @@ async function collectResults(run: {
 					.map(([, result]) => result?.serverRssMaxMb ?? 0)
 			)
 		},
-		targets: evaluateTargets(cases, run.roundTrips, run.heapVariants)
+		observability: run.observability,
+		targets: evaluateTargets(cases, run.roundTrips, run.heapVariants, run.observability)
 	};
 }
 
@@ -695,7 +871,8 @@ const NPM_START_FLAGS = (
 function evaluateTargets(
 	cases: Partial<Record<CaseName, CaseResult>>,
 	roundTrips: BenchResults['roundTrips'],
-	heapVariants: BenchResults['memory']['heapVariants']
+	heapVariants: BenchResults['memory']['heapVariants'],
+	observability: BenchResults['observability']
 ): Target[] {
 	const targets: Target[] = [];
 	const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : Number.NaN);
@@ -762,6 +939,16 @@ function evaluateTargets(
 			? `\`${chosen.nodeOptions}\`: ${chosen.peakRssMb} MB, ${chosenRatio.toFixed(2)} of ${baseline?.requestsPerSecond} req/s (no flags: ${baseline?.peakRssMb} MB)`
 			: `not measured (BENCH_HEAP_VARIANTS lacks ${NPM_START_FLAGS})`,
 		met: chosen !== undefined && chosen.peakRssMb < 150 && chosenRatio >= 0.95
+	});
+	const off = observability?.variants.find((variant) => variant.name === 'off');
+	const offThroughput = off?.vsToday.throughput ?? Number.NaN;
+	const offCpu = off?.vsToday.cpu ?? Number.NaN;
+	targets.push({
+		name: 'observability off',
+		target:
+			"throughput >= 0.97 and CPU per request <= 1.03 of today's build (median of the rounds' ratios), same run",
+		measured: `${offThroughput.toFixed(3)} of the throughput, ${offCpu.toFixed(3)} of the CPU per request`,
+		met: offThroughput >= 0.97 && offCpu <= 1.03
 	});
 	return targets;
 }

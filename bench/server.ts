@@ -17,6 +17,10 @@ export type ServerOptions = {
 	nodeOptions?: string[];
 	/** DATABASE_POOLER: `transaction` when `databaseUrl` is PgBouncer in transaction mode. */
 	pooler?: 'transaction';
+	/** The build to run: `build` unless another (the observability comparison's baseline). */
+	buildDir?: string;
+	/** More environment, such as the observability variables. */
+	env?: Record<string, string>;
 };
 
 export type AppServer = {
@@ -26,6 +30,8 @@ export type AppServer = {
 	rss(): number;
 	/** Peak resident set size since the server started, in bytes (VmHWM). */
 	peakRss(): number;
+	/** CPU time the server has used so far, user and system, in seconds. */
+	cpuSeconds(): number;
 	/** Lines the server wrote to stdout and stderr (the last 200). */
 	output(): string[];
 	stop(): Promise<void>;
@@ -44,6 +50,18 @@ function readStatusKilobytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 		const status = readFileSync(`/proc/${pid}/status`, 'utf8');
 		const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
 		return match ? Number(match[1]) * 1024 : 0;
+	} catch {
+		return 0;
+	}
+}
+
+/** `utime` and `stime` of /proc/<pid>/stat, in clock ticks (100 a second on Linux). */
+function readCpuSeconds(pid: number): number {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		// The command name may hold spaces: count fields after its closing parenthesis.
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		return (Number(fields[11]) + Number(fields[12])) / 100;
 	} catch {
 		return 0;
 	}
@@ -73,7 +91,7 @@ export async function startAppServer(options: ServerOptions): Promise<AppServer>
 		...(options.nodeOptions ?? []),
 		...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])
 	];
-	const child = spawn(process.execPath, [...nodeArgs, path.resolve('build')], {
+	const child = spawn(process.execPath, [...nodeArgs, path.resolve(options.buildDir ?? 'build')], {
 		env: {
 			PATH: process.env.PATH,
 			NODE_ENV: 'production',
@@ -90,7 +108,8 @@ export async function startAppServer(options: ServerOptions): Promise<AppServer>
 			// Keep the periodic TMDB re-check and the cleanup job out of the measurements.
 			// (Node timers overflow past 2^31 ms, about 35,791 minutes: stay below.)
 			TMDB_REVALIDATE_MINUTES: '30000',
-			SESSION_CLEANUP_MINUTES: '30000'
+			SESSION_CLEANUP_MINUTES: '30000',
+			...options.env
 		},
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
@@ -117,6 +136,7 @@ export async function startAppServer(options: ServerOptions): Promise<AppServer>
 		origin,
 		rss: () => readStatusKilobytes(pid, 'VmRSS'),
 		peakRss: () => readStatusKilobytes(pid, 'VmHWM'),
+		cpuSeconds: () => readCpuSeconds(pid),
 		output: () => [...lines],
 		stop: async () => {
 			if (child.exitCode !== null || child.signalCode !== null) return;

@@ -3,6 +3,7 @@ import {
 	ConfigError,
 	parseConfig,
 	SANDBOX_API_KEY,
+	tracingRequested,
 	type Env
 } from '../../src/lib/server/config.ts';
 
@@ -154,5 +155,55 @@ describe('R7.1 configuration', () => {
 			'DATABASE_URL',
 			'SESSION_ENCRYPTION_KEYS'
 		]);
+	});
+});
+
+describe('observability settings', () => {
+	test('metrics are off unless METRICS_PORT is set, and then bound to loopback unless told', () => {
+		expect(parseConfig(productionEnv, { dev: false }).metrics).toBeNull();
+		expect(parseConfig({ ...productionEnv, METRICS_PORT: '9464' }, { dev: false }).metrics).toEqual(
+			{ host: '127.0.0.1', port: 9464 }
+		);
+		const everywhere = { ...productionEnv, METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' };
+		expect(parseConfig(everywhere, { dev: false }).metrics?.host).toBe('0.0.0.0');
+	});
+
+	test.each(['0', '65536', '9464.5', 'metrics'])('METRICS_PORT=%s stops the server', (port) => {
+		expect(problemsOf({ ...productionEnv, METRICS_PORT: port })).toEqual([
+			'METRICS_PORT: expected a port number (1-65535)'
+		]);
+	});
+
+	test('tracing is wanted only with an OTLP endpoint, all traces unless a sampler says', () => {
+		expect(tracingRequested({})).toBeNull();
+		expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: ' ' })).toBeNull();
+		expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toEqual({
+			sampler: 'parentbased_always_on',
+			ratio: 1
+		});
+		const sampled = {
+			OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+			OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+			OTEL_TRACES_SAMPLER_ARG: '0.1'
+		};
+		expect(tracingRequested(sampled)).toEqual({ sampler: 'parentbased_traceidratio', ratio: 0.1 });
+		expect(parseConfig({ ...productionEnv, ...sampled }, { dev: false })).toBeTruthy();
+	});
+
+	test('a bad OTLP endpoint, protocol or sampler stops the server, each named', () => {
+		const problems = problemsOf({
+			...productionEnv,
+			OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+			OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+			OTEL_TRACES_SAMPLER: 'jaeger_remote',
+			OTEL_TRACES_SAMPLER_ARG: '10'
+		});
+		expect(problems.map((problem) => problem.split(':')[0])).toEqual([
+			'OTEL_EXPORTER_OTLP_ENDPOINT',
+			'OTEL_EXPORTER_OTLP_PROTOCOL',
+			'OTEL_TRACES_SAMPLER',
+			'OTEL_TRACES_SAMPLER_ARG'
+		]);
+		expect(problems[1]).toMatch(/only http\/json/);
 	});
 });

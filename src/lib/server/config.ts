@@ -118,6 +118,14 @@ const logLevel = z.preprocess(
 	})
 );
 
+/** The standard OTEL_TRACES_SAMPLER values this app honours (OTEL_TRACES_SAMPLER_ARG: the ratio). */
+const TRACES_SAMPLERS = [
+	'always_on',
+	'traceidratio',
+	'parentbased_always_on',
+	'parentbased_traceidratio'
+] as const;
+
 const envSchema = z.object({
 	NODE_ENV: optionalString,
 	DATABASE_URL: z.preprocess(
@@ -171,8 +179,66 @@ const envSchema = z.object({
 			.url({ message: 'expected the public URL of the app, such as https://marquee.example' })
 			.optional()
 	),
-	LOG_LEVEL: logLevel.optional()
+	LOG_LEVEL: logLevel.optional(),
+	// Read by the OpenTelemetry exporter itself; checked here so a typo stops the server.
+	OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+		emptyAsUndefined,
+		z
+			.url({
+				protocol: /^https?$/,
+				message: 'expected the OTLP/HTTP base URL, such as http://collector:4318'
+			})
+			.optional()
+	),
+	OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(
+		emptyAsUndefined,
+		z
+			.enum(['http/json'], {
+				message: 'only http/json is supported (the OTLP/HTTP JSON exporter); leave it unset'
+			})
+			.optional()
+	),
+	OTEL_TRACES_SAMPLER: z.preprocess(
+		emptyAsUndefined,
+		z.enum(TRACES_SAMPLERS, { message: `expected one of ${TRACES_SAMPLERS.join(', ')}` }).optional()
+	),
+	OTEL_TRACES_SAMPLER_ARG: z.preprocess(
+		emptyAsUndefined,
+		z.coerce
+			.number({ message: 'expected the share of traces to keep, from 0 to 1 (such as 0.1)' })
+			.min(0, { message: 'expected the share of traces to keep, from 0 to 1 (such as 0.1)' })
+			.max(1, { message: 'expected the share of traces to keep, from 0 to 1 (such as 0.1)' })
+			.optional()
+	),
+	METRICS_PORT: z.preprocess(
+		emptyAsUndefined,
+		z.coerce
+			.number({ message: 'expected a port number (1-65535)' })
+			.int({ message: 'expected a port number (1-65535)' })
+			.min(1, { message: 'expected a port number (1-65535)' })
+			.max(65_535, { message: 'expected a port number (1-65535)' })
+			.optional()
+	),
+	METRICS_HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1'))
 });
+
+/**
+ * Whether OpenTelemetry tracing is wanted, and which traces to keep (the standard sampler
+ * variables; by default all): `src/instrumentation.server.ts` asks before the app loads, so the
+ * SDK is imported only then (docs/observability.md). Lenient, as it runs before the checks:
+ * a bad value stops the server once `parseConfig` reads it.
+ */
+export function tracingRequested(env: Env): TracingSettings | null {
+	if (!emptyAsUndefined(env.OTEL_EXPORTER_OTLP_ENDPOINT)) return null;
+	const sampler = TRACES_SAMPLERS.find((name) => name === env.OTEL_TRACES_SAMPLER);
+	const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG ?? 1);
+	return {
+		sampler: sampler ?? 'parentbased_always_on',
+		ratio: ratio >= 0 && ratio <= 1 ? ratio : 1
+	};
+}
+
+export type TracingSettings = { sampler: (typeof TRACES_SAMPLERS)[number]; ratio: number };
 
 export type ParseOptions = {
 	/** true under `vite dev` (and the test runner): enables the development defaults. */
@@ -229,6 +295,8 @@ export function parseConfig(env: Env, options: ParseOptions) {
 		database: parseDatabaseConfig(env),
 		origin: vars.ORIGIN?.replace(/\/+$/, ''),
 		logLevel: vars.LOG_LEVEL ?? (options.dev ? 'debug' : 'info'),
+		/** Prometheus metrics at http://host:port/metrics, apart from the site; null: off. */
+		metrics: vars.METRICS_PORT ? { host: vars.METRICS_HOST, port: vars.METRICS_PORT } : null,
 		tmdb: {
 			sandbox,
 			apiUrl: sandbox ? SANDBOX_API_URL : vars.TMDB_API_URL,

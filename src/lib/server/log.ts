@@ -3,6 +3,7 @@
  * request id. Redaction is a safety net: code must not log secrets in the first place.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -31,6 +32,12 @@ export const REDACT_PATHS = [
 	'res.headers["set-cookie"]'
 ];
 
+/** The ids of the active span, when tracing is on (docs/observability.md): a log line finds its trace. */
+function traceIds(): object {
+	const span = trace.getActiveSpan()?.spanContext();
+	return span ? { trace_id: span.traceId, span_id: span.spanId } : {};
+}
+
 export function createLogger(
 	level: string = process.env.LOG_LEVEL ?? 'info',
 	destination?: pino.DestinationStream
@@ -39,7 +46,8 @@ export function createLogger(
 		level,
 		base: { app: 'marquee' },
 		redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-		timestamp: pino.stdTimeFunctions.isoTime
+		timestamp: pino.stdTimeFunctions.isoTime,
+		mixin: traceIds
 	};
 	return destination ? pino(options, destination) : pino(options);
 }

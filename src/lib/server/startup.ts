@@ -5,8 +5,10 @@
 import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
 import type { AppContext } from './context.ts';
-import { closeDatabase, DatabaseStartError, openDatabase } from './db/index.ts';
+import { readTmdbSessionEndQueue } from './db/auth.ts';
+import { closeDatabase, DatabaseStartError, openDatabase, type Sql } from './db/index.ts';
 import { log, runWithLogger, setRootLogLevel } from './log.ts';
+import { startMetrics, type MetricsOptions } from './observability.ts';
 import { createAppContext } from './services.ts';
 import { isTmdbError } from './tmdb/errors.ts';
 
@@ -39,7 +41,15 @@ export async function startServer(env: Env, dev: boolean): Promise<AppContext> {
 			'TMDB_SANDBOX=true in production: sign-in uses the built-in TMDB sandbox, not TMDB. Never do this for real users.'
 		);
 	}
+	// Before the pool opens, so its statements are counted from the first; the end-session queue
+	// is read at each scrape once it is open.
+	const pool: { sql?: Sql } = {};
+	if (config.metrics) {
+		const readQueue = async () => readTmdbSessionEndQueue(pool.sql!);
+		onShutdown(await startMetricsOrExit({ ...config.metrics, readEndSessionQueue: readQueue }));
+	}
 	const database = await openDatabaseOrExit(config);
+	pool.sql = database.sql;
 	onShutdown(closeDatabase);
 	const app = createAppContext({ config, ...database });
 	onShutdown(startSessionCleanup(app, log.child({ task: 'session_cleanup' })));
@@ -49,6 +59,19 @@ export async function startServer(env: Env, dev: boolean): Promise<AppContext> {
 	});
 	if (!config.tmdb.sandbox) void verifyTmdbCredential(app);
 	return app;
+}
+
+async function startMetricsOrExit(options: MetricsOptions) {
+	const where = `${options.host}:${options.port}`;
+	try {
+		const stop = await startMetrics(options);
+		log.info({ event: 'metrics_started' }, `metrics at http://${where}/metrics`);
+		return stop;
+	} catch (error) {
+		const code = (error as { code?: unknown }).code;
+		console.error(`Marquee cannot start: cannot serve metrics on ${where} (${String(code)})`);
+		process.exit(1);
+	}
 }
 
 async function openDatabaseOrExit(config: Config) {

@@ -12,6 +12,7 @@ import type { Sql } from '../db/client.ts';
 import { deleteRateLimitsBefore } from '../db/auth.ts';
 import { runWithLogger, type Logger } from '../log.ts';
 import type { AppContext } from '../context.ts';
+import { traceEndSessionQueueRound } from '../observability.ts';
 import { RATE_LIMIT_WINDOW_MS } from './rate-limit.ts';
 
 /** "marquee cleanup": shared by every instance. */
@@ -88,7 +89,9 @@ export async function cleanUpExpiredSessions(
 	options: { now?: Date; signal?: AbortSignal } = {}
 ): Promise<CleanupRound> {
 	const result = await deleteExpiredSessions(services, options.now);
-	const { ended, waiting } = await services.sessions.endQueuedTmdbSessions(options);
+	const { ended, waiting } = await traceEndSessionQueueRound(() =>
+		services.sessions.endQueuedTmdbSessions(options)
+	);
 	return { ...result, tmdbSessionsEnded: ended, tmdbSessionsWaiting: waiting };
 }
 

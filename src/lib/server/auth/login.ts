@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { countRateLimitHit, upsertTmdbUser } from '../db/auth.ts';
 import { isDatabaseOutage } from '../db/outage.ts';
 import type { AppContext } from '../context.ts';
+import { traceRateLimitCheck } from '../observability.ts';
 import { approvalUrl } from '../tmdb/client.ts';
 import { isTmdbError, type TmdbErrorKind } from '../tmdb/errors.ts';
 import { FAILURES, type SignInFailure } from '../../failures.ts';
@@ -59,7 +60,9 @@ async function limitSignInAttempts(
 	event: RequestEvent,
 	bucket: 'sign_in' | 'callback'
 ): Promise<void> {
-	const retryAfterSeconds = await countSignInAttempt(app, event, bucket);
+	const retryAfterSeconds = await traceRateLimitCheck(bucket, () =>
+		countSignInAttempt(app, event, bucket)
+	);
 	if (retryAfterSeconds === null) return;
 	event.setHeaders({ 'retry-after': String(retryAfterSeconds) });
 	throw new LoginError('too_many_attempts', { retryAfterSeconds });

@@ -19,6 +19,7 @@ import {
 } from '../db/auth.ts';
 import type { Sql } from '../db/client.ts';
 import type { Logger } from '../log.ts';
+import { countSessionsEnded } from '../observability.ts';
 import type { TmdbClient } from '../tmdb/client.ts';
 import { isTmdbError, type TmdbErrorKind } from '../tmdb/errors.ts';
 import { decryptSecret, encryptSecret } from './keys.ts';
@@ -143,6 +144,7 @@ export function createSessionEnder(deps: {
 				atOnce ? claimedNow(now) : { attempts: 0, dueAt: now }
 			);
 			if (queued.length === 0) return 0;
+			countSessionsEnded(cause, queued.length);
 			const session = 'sessionId' in which ? sessionLogId(which.sessionId) : undefined;
 			// Expiry is routine and comes in batches of 1,000: the job logs one line per round.
 			log()[cause === 'expired' ? 'debug' : 'info'](

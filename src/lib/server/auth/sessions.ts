@@ -24,6 +24,7 @@ import {
 	type UserRow
 } from '../db/auth.ts';
 import type { Logger } from '../log.ts';
+import { countSessionCreated } from '../observability.ts';
 import type { TmdbClient } from '../tmdb/client.ts';
 import { isTmdbError } from '../tmdb/errors.ts';
 import { decryptSecret, encryptSecret } from './keys.ts';
@@ -303,6 +304,7 @@ export function createSessionManager(
 				sessionId: hashSessionToken(token)
 			});
 			const session = toAppSession(created.id, userId, created.expiresAt, row, true, tmdbSessionId);
+			countSessionCreated();
 			return { token, session };
 		},
 

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TmdbAccount } from '../tmdb/schemas.ts';
 import type postgres from 'postgres';
+import { traceSessionLookup } from '../observability.ts';
 import type { Sql } from './client.ts';
 
 /** A session row as stored, apart from its id, user and expiry (which Lucia manages). */
@@ -46,10 +47,13 @@ export async function insertSession(
 const SESSION_ID = /^[0-9a-f]{64}$/;
 
 type Row = postgres.Row;
+/** A row found, and how many requests shared the statement that found it (for the trace). */
+type Found = { row: Row | undefined; sharedBy: number };
 type Lookup = {
-	promise: Promise<Row | undefined>;
-	resolve: (row: Row | undefined) => void;
+	promise: Promise<Found>;
+	resolve: (found: Found) => void;
 	reject: (error: unknown) => void;
+	askedBy: number;
 };
 /** Lookups asked for in this turn of the event loop, by session id, per pool. */
 const waitingLookups = new WeakMap<Sql, Map<string, Lookup>>();
@@ -66,7 +70,7 @@ const MAX_LOOKUPS_PER_STATEMENT = 100;
  * up per session id. The join is in `auth_session_and_user` (migrations/0003), which keeps its
  * plan per server connection.
  */
-function lookUpSession(sql: Sql, sessionId: string): Promise<Row | undefined> {
+function lookUpSession(sql: Sql, sessionId: string): Promise<Found> {
 	let waiting = waitingLookups.get(sql);
 	if (!waiting) {
 		const batch = new Map<string, Lookup>();
@@ -80,10 +84,11 @@ function lookUpSession(sql: Sql, sessionId: string): Promise<Row | undefined> {
 	}
 	let lookup = waiting.get(sessionId);
 	if (!lookup) {
-		const created = {} as Lookup;
+		const created = { askedBy: 0 } as Lookup;
 		created.promise = new Promise((resolve, reject) => Object.assign(created, { resolve, reject }));
 		waiting.set(sessionId, (lookup = created));
 	}
+	lookup.askedBy++;
 	return lookup.promise;
 }
 
@@ -92,6 +97,7 @@ function runLookups(sql: Sql, batch: Map<string, Lookup>): void {
 	for (let start = 0; start < ids.length; start += MAX_LOOKUPS_PER_STATEMENT) {
 		const chunk = ids.slice(start, start + MAX_LOOKUPS_PER_STATEMENT);
 		const list = chunk.map((id) => `'${id}'`).join(',');
+		const sharedBy = chunk.reduce((requests, id) => requests + batch.get(id)!.askedBy, 0);
 		sql
 			.unsafe(
 				`SELECT s.* FROM unnest(ARRAY[${list}]::text[]) AS k(id), LATERAL auth_session_and_user(k.id) AS s`,
@@ -101,7 +107,7 @@ function runLookups(sql: Sql, batch: Map<string, Lookup>): void {
 			.then(
 				(rows) => {
 					const found = new Map(rows.map((row) => [row.id as string, row]));
-					for (const id of chunk) batch.get(id)?.resolve(found.get(id));
+					for (const id of chunk) batch.get(id)?.resolve({ row: found.get(id), sharedBy });
 				},
 				(error: unknown) => {
 					for (const id of chunk) batch.get(id)?.reject(error);
@@ -119,7 +125,7 @@ export async function selectSessionAndUser(
 	user: { id: string } & UserRow;
 } | null> {
 	if (!SESSION_ID.test(sessionId)) return null;
-	const row = await lookUpSession(sql, sessionId);
+	const { row } = await traceSessionLookup(() => lookUpSession(sql, sessionId));
 	if (!row) return null;
 	return {
 		session: {
@@ -310,6 +316,20 @@ export async function countTmdbSessionEnds(sql: Sql): Promise<number> {
 		{ count: number }[]
 	>`SELECT count(*)::int AS count FROM tmdb_session_ends`;
 	return row?.count ?? 0;
+}
+
+/**
+ * The queue's depth and the age of its oldest item, for the metrics. Both ends of the age are the
+ * database's clock (`queued_at` is its default), so it needs no caller's time.
+ */
+export async function readTmdbSessionEndQueue(
+	sql: Sql
+): Promise<{ depth: number; oldestAgeSeconds: number }> {
+	const [row] = await sql<{ depth: number; oldestAgeSeconds: number }[]>`
+		SELECT count(*)::int AS depth,
+			coalesce(extract(epoch FROM now() - min(queued_at)), 0)::float8 AS "oldestAgeSeconds"
+		FROM tmdb_session_ends`;
+	return row!;
 }
 
 /** Inserts or refreshes the user of a TMDB account and returns our user id. */

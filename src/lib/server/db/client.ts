@@ -8,6 +8,7 @@ import { Duplex } from 'node:stream';
 import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { observeStatements } from '../observability.ts';
 
 export type Sql = postgres.Sql;
 
@@ -139,7 +140,8 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 		transform: { undefined: null },
 		debug: options.onQuery ? (_connection, query) => options.onQuery?.(query) : undefined
 	};
-	const sql = postgres(url, settings);
+	// Timed and counted for the metrics when they are on (docs/observability.md).
+	const sql = observeStatements(postgres(url, settings), settings.max!);
 	if (!pooled) return sql;
 	// Every transaction, whoever starts it, gets the statement timeout a direct connection has
 	// from its start-up parameters.

@@ -6,6 +6,7 @@
 import { ofetch } from 'ofetch';
 import type { z } from 'zod';
 import type { Logger } from '../log.ts';
+import { recordTmdbAttempt, traceTmdbCall } from '../observability.ts';
 import {
 	classifyTmdbFailure,
 	provesRequestWasNotProcessed,
@@ -206,7 +207,10 @@ export function createTmdbClient(options: TmdbClientOptions) {
 
 	const logger = () => (typeof options.log === 'function' ? options.log() : options.log);
 
-	async function call<T>(spec: CallSpec<T>): Promise<T> {
+	/** Each call is one span; its attempts are counted and timed (docs/observability.md). */
+	const call = <T>(spec: CallSpec<T>) => traceTmdbCall(spec, () => callWithRetries(spec));
+
+	async function callWithRetries<T>(spec: CallSpec<T>): Promise<T> {
 		const deadline = now() + options.retryBudgetMs;
 		for (let attempt = 1; ; attempt++) {
 			const timeoutMs = Math.max(1, Math.min(options.timeoutMs, deadline - now()));
@@ -215,11 +219,20 @@ export function createTmdbClient(options: TmdbClientOptions) {
 			const durationMs = Math.round(performance.now() - started);
 			const fields = { method: spec.method, path: spec.path, attempt, durationMs };
 			if (result.ok) {
+				recordTmdbAttempt(spec, { attempt, durationMs, status: result.httpStatus });
 				logger().info({ tmdb: { ...fields, status: result.httpStatus } }, 'TMDB call succeeded');
 				return result.value;
 			}
 			const { error } = result;
 			const delay = nextDelay(spec, result, attempt, deadline);
+			recordTmdbAttempt(spec, {
+				attempt,
+				durationMs,
+				status: error.httpStatus,
+				statusCode: error.statusCode,
+				errorKind: error.kind,
+				retryInMs: delay ?? undefined
+			});
 			logger().warn(
 				{
 					tmdb: {

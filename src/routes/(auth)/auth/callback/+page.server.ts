@@ -1,5 +1,6 @@
 import { FAILURES } from '$lib/failures';
 import { completeTmdbLogin, LoginError } from '$lib/server/auth/login';
+import { countSignInFinished } from '$lib/server/observability';
 import { error, redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 
@@ -11,9 +12,12 @@ import type { PageServerLoad } from './$types';
 export const load: PageServerLoad = async (event) => {
 	let destination: string;
 	try {
-		destination = (await completeTmdbLogin(event)).returnTo;
+		const completed = await completeTmdbLogin(event);
+		countSignInFinished(completed.kind);
+		destination = completed.returnTo;
 	} catch (caught) {
 		if (!(caught instanceof LoginError)) throw caught;
+		countSignInFinished(caught.code);
 		// Failures of ours, not of this sign-in: another try at once would meet them too.
 		if (caught.code === 'too_many_attempts') {
 			error(FAILURES.too_many_attempts.status, FAILURES.too_many_attempts.message);

@@ -1,6 +1,7 @@
 import { FAILURES, isSignInFailure } from '$lib/failures';
 import { LoginError, startTmdbLogin } from '$lib/server/auth/login';
 import { safeReturnPath } from '$lib/server/auth/return-path';
+import { countSignInFinished, countSignInStarted } from '$lib/server/observability';
 import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
@@ -32,10 +33,12 @@ export const actions: Actions = {
 		const form = startForm.safeParse(Object.fromEntries(await event.request.formData()));
 		const returnTo = form.success ? form.data.returnTo : undefined;
 		let approvalUrl: string;
+		countSignInStarted();
 		try {
 			approvalUrl = await startTmdbLogin(event, returnTo);
 		} catch (error) {
 			if (!(error instanceof LoginError)) throw error;
+			countSignInFinished(error.code);
 			return fail(FAILURES[error.code].status, {
 				returnTo: safeReturnPath(returnTo),
 				error: {
