@@ -1,11 +1,41 @@
 import adapter from '@sveltejs/adapter-node';
 import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
 
+/**
+ * adapter-node, whose entry (`build/index.js`) is then replaced by the app's own server,
+ * src/lib/server/http-server.ts (it says why), built beside adapter-node's `handler.js`.
+ * @returns {import('@sveltejs/kit').Adapter}
+ */
+function adapterNodeWithOwnServer() {
+	const node = adapter({ out: 'build' });
+	return {
+		...node,
+		async adapt(builder) {
+			await node.adapt(builder);
+			builder.log.minor('Building the server entry');
+			const { build } = await import('vite');
+			await build({
+				configFile: false,
+				logLevel: 'warn',
+				publicDir: false,
+				build: {
+					ssr: 'src/lib/server/http-server.ts',
+					outDir: 'build',
+					emptyOutDir: false,
+					sourcemap: true,
+					target: 'node22',
+					rollupOptions: { output: { entryFileNames: 'index.js' } }
+				}
+			});
+		}
+	};
+}
+
 /** @type {import('@sveltejs/kit').Config} */
 const config = {
 	preprocess: vitePreprocess(),
 	kit: {
-		adapter: adapter({ out: 'build' }),
+		adapter: adapterNodeWithOwnServer(),
 		// Absolute asset and link paths: pages are served from nested routes and error pages.
 		paths: { relative: false },
 		// The app's own scripts only: inline scripts carry a nonce or hash. The hook adds TMDB's

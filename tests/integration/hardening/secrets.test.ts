@@ -118,3 +118,24 @@ test('R7.4 every request, auth event and TMDB call is a structured JSON log line
 		});
 	}
 });
+
+test('R7.4 every line the server writes is JSON, from start to shutdown, so `| jq` reads it', async () => {
+	expect((await fetch(`${stack.app.url}/no-such-page`)).status).toBe(404);
+	expect(
+		(await new BrowserSession(stack.app.url).post('/auth/login', { returnTo: '//evil.example' }))
+			.status
+	).toBeLessThan(500);
+	expect(await stack.app.stop()).toBe(0);
+	const notJson = stack.app.output.filter((line) => {
+		try {
+			return typeof JSON.parse(line) !== 'object';
+		} catch {
+			return true;
+		}
+	});
+	expect(notJson).toEqual([]);
+	// The lines adapter-node's own entry printed as plain text, now JSON.
+	const events = stack.app.output.map((line) => (JSON.parse(line) as { event?: string }).event);
+	expect(events).toContain('listening');
+	expect(stack.app.output.join('\n')).toContain('shutting down');
+});
