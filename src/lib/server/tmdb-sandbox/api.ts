@@ -4,14 +4,14 @@
  */
 import { toTmdbAccountJson } from './accounts.ts';
 import { formatTmdbDate } from '../tmdb/schemas.ts';
-import { isOpaqueId, type ProtocolState, type SandboxSession } from './protocol-state.ts';
+import { isOpaqueId, type SandboxSession, type SandboxState } from './protocol-state.ts';
 import { jsonResponse, sessionDeniedResponse, tmdbErrorResponse } from './responses.ts';
 import {
 	findSandboxMovie,
 	MAX_PAGE,
 	toTmdbMovieJson,
-	type WatchlistChange,
-	type Watchlists
+	watchlistPage,
+	type WatchlistChange
 } from './watchlists.ts';
 
 /** Credentials longer than this are rejected outright instead of compared. */
@@ -41,10 +41,9 @@ export type ApiRoute = {
 export type ApiContext = {
 	request: Request;
 	url: URL;
-	/** The accepted credential value that authenticated this request. */
+	/** The digest of the accepted credential that authenticated this request. */
 	credential: string;
-	state: ProtocolState;
-	watchlists: Watchlists;
+	state: SandboxState;
 	/** Where the approval page lives, for the Authentication-Callback header. */
 	approvalPageBase: string;
 };
@@ -111,8 +110,12 @@ const API_ROUTES: Record<string, Record<string, ApiRoute>> = {
 	'/3/account': ACCOUNT_ROUTES
 };
 
-function createRequestToken({ credential, state, approvalPageBase }: ApiContext): Response {
-	const token = state.createToken(credential);
+async function createRequestToken({
+	credential,
+	state,
+	approvalPageBase
+}: ApiContext): Promise<Response> {
+	const token = await state.createToken(credential);
 	return jsonResponse(
 		{
 			success: true,
@@ -131,7 +134,7 @@ async function createSession({ request, credential, state }: ApiContext): Promis
 	const requestToken = body.request_token;
 	// Guess: a missing or malformed token is reported like an unknown one (33).
 	if (!isOpaqueId(requestToken)) return tmdbErrorResponse(33);
-	const lookup = state.lookupToken(requestToken);
+	const lookup = await state.lookupToken(requestToken);
 	// Tokens are tied to the key that created them; another key sees an invalid token (guess: 33).
 	if (lookup.status !== 'ok' || lookup.token.credential !== credential) {
 		return tmdbErrorResponse(33);
@@ -140,7 +143,9 @@ async function createSession({ request, credential, state }: ApiContext): Promis
 	// Not yet approved, or denied: 17, and the token stays usable until it expires, so a person
 	// who has not finished on the approval page can still approve it (guess).
 	if (!decision?.approved) return sessionDeniedResponse();
-	const session = state.redeemToken(lookup.token, decision.account);
+	const session = await state.redeemToken(lookup.token, decision.account);
+	// Another call redeemed it first: used, like any used token.
+	if (!session) return tmdbErrorResponse(33);
 	return jsonResponse({ success: true, session_id: session.id });
 }
 
@@ -148,12 +153,12 @@ async function deleteSession({ request, credential, state }: ApiContext): Promis
 	const body = await readJsonObject(request);
 	if (!body) return tmdbErrorResponse(47);
 	const sessionId = body.session_id;
-	const session = isOpaqueId(sessionId) ? state.findSession(sessionId) : undefined;
+	const session = isOpaqueId(sessionId) ? await state.findSession(sessionId) : undefined;
 	// Guess: TMDB does not document its answer for a session it does not know (never made, already
 	// deleted, or revoked by the person on TMDB's site); its generic "not found", HTTP 404 code 34.
 	// The client takes 3, 6, 34 and 37 alike as "already gone" (docs/tmdb.md).
 	if (!session || session.credential !== credential) return tmdbErrorResponse(34);
-	state.deleteSession(session.id);
+	await state.deleteSession(session.id);
 	return jsonResponse({ success: true });
 }
 
@@ -162,9 +167,13 @@ async function deleteSession({ request, credential, state }: ApiContext): Promis
  * account id) that account's; otherwise TMDB's 401 code 3. Guess: another account's id with this
  * session is refused like a bad session.
  */
-function sessionOf({ url, credential, state }: ApiContext): SandboxSession | Response {
+async function sessionOf({
+	url,
+	credential,
+	state
+}: ApiContext): Promise<SandboxSession | Response> {
 	const sessionId = url.searchParams.get('session_id');
-	const session = isOpaqueId(sessionId) ? state.findSession(sessionId) : undefined;
+	const session = isOpaqueId(sessionId) ? await state.findSession(sessionId) : undefined;
 	if (!session || session.credential !== credential) return tmdbErrorResponse(3);
 	const idInPath = /^\/3\/account\/(\d+)/.exec(url.pathname)?.[1];
 	if (idInPath !== undefined && Number(idInPath) !== session.account.id) {
@@ -173,14 +182,14 @@ function sessionOf({ url, credential, state }: ApiContext): SandboxSession | Res
 	return session;
 }
 
-function getAccount(context: ApiContext): Response {
-	const session = sessionOf(context);
+async function getAccount(context: ApiContext): Promise<Response> {
+	const session = await sessionOf(context);
 	if (session instanceof Response) return session;
 	return jsonResponse(toTmdbAccountJson(session.account));
 }
 
-function getWatchlistMovies(context: ApiContext): Response {
-	const session = sessionOf(context);
+async function getWatchlistMovies(context: ApiContext): Promise<Response> {
+	const session = await sessionOf(context);
 	if (session instanceof Response) return session;
 	const { searchParams } = context.url;
 	const pageText = searchParams.get('page') ?? '1';
@@ -189,7 +198,8 @@ function getWatchlistMovies(context: ApiContext): Response {
 	const sortBy = searchParams.get('sort_by') ?? 'created_at.asc';
 	// Guess: an unknown sort_by is refused as invalid parameters (422 code 5).
 	if (sortBy !== 'created_at.asc' && sortBy !== 'created_at.desc') return tmdbErrorResponse(5);
-	const listed = context.watchlists.page(session.account, page, sortBy === 'created_at.desc');
+	const ids = await context.state.watchlist(session.account);
+	const listed = watchlistPage(ids, page, sortBy === 'created_at.desc');
 	return jsonResponse({
 		page,
 		results: listed.movies.map(toTmdbMovieJson),
@@ -220,7 +230,7 @@ const WATCHLIST_ANSWERS: Record<WatchlistChange, { httpStatus: number; body: obj
 };
 
 async function updateWatchlist(context: ApiContext): Promise<Response> {
-	const session = sessionOf(context);
+	const session = await sessionOf(context);
 	if (session instanceof Response) return session;
 	const body = await readJsonObject(context.request);
 	if (!body) return tmdbErrorResponse(47);
@@ -239,7 +249,8 @@ async function updateWatchlist(context: ApiContext): Promise<Response> {
 	const entry = mediaType === 'movie' ? findSandboxMovie(mediaId) : undefined;
 	if (!entry) return tmdbErrorResponse(34);
 	// Guess: removing a film that is not on the list still answers 13 (nothing to do).
-	const answer = WATCHLIST_ANSWERS[context.watchlists.set(session.account, entry.id, watchlist)];
+	const change = await context.state.setOnWatchlist(session.account, entry.id, watchlist);
+	const answer = WATCHLIST_ANSWERS[change];
 	return jsonResponse(answer.body, answer.httpStatus);
 }
 
