@@ -146,7 +146,8 @@ describe('R6.1 served as https (ORIGIN https://…, TLS ended by a proxy in fron
 			file.endsWith('.js')
 		);
 		const responses = {
-			'static file': await fetch(`${https.app.url}/favicon.svg`),
+			// Browsers ask for /favicon.ico whatever the page links to (issue 26, item 8).
+			'static file': await fetch(`${https.app.url}/favicon.ico`),
 			'built asset': await fetch(`${https.app.url}/_app/immutable/entry/${asset}`),
 			'404': await fetch(`${https.app.url}/no-such-page`),
 			'cross-site 403': await fetch(`${https.app.url}/auth/login`, {
@@ -169,6 +170,9 @@ describe('R6.1 served as https (ORIGIN https://…, TLS ended by a proxy in fron
 			page: 200
 		});
 		expect(await responses['cross-site 403'].text()).toContain('Cross-site POST form submissions');
+		// An icon file (ICO's magic number), not an error page.
+		const icon = Buffer.from(await responses['static file'].arrayBuffer());
+		expect(icon.subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
 		for (const [what, response] of Object.entries(responses)) {
 			expect
 				.soft(response.headers.get('strict-transport-security'), what)
