@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { parseConfig, SANDBOX_API_KEY } from '../../src/lib/server/config.ts';
+import { createLogger } from '../../src/lib/server/log.ts';
 import { createAppSandbox, createAppTmdbClient } from '../../src/lib/server/services.ts';
 import { approvalUrl, imageUrl } from '../../src/lib/server/tmdb/client.ts';
 import { sandboxAccountForUsername } from '../../src/lib/server/tmdb-sandbox/accounts.ts';
@@ -53,9 +54,12 @@ describe('imageUrl', () => {
 describe('createAppTmdbClient in sandbox mode', () => {
 	test('R7.2 signs in against the in-process sandbox without any network', async () => {
 		const memory = createMemoryState();
+		// Its call log goes nowhere: the test output stays free of raw JSON.
+		const silent = createLogger('silent');
 		const client = createAppTmdbClient(
 			sandboxConfig,
-			createAppSandbox(sandboxConfig, memory.state)
+			createAppSandbox(sandboxConfig, memory.state),
+			() => silent
 		);
 		await client.checkCredential();
 		const { requestToken } = await client.createRequestToken();
