@@ -52,12 +52,17 @@ test('R6.7 R6.2 after a full sign-in and sign-out, no secret is in the logs, the
 	const dump = await dumpDatabase();
 	expect(dump).toContain('secret-keeper');
 
+	// The periodic TMDB check made due: it sends the TMDB session id to TMDB and logs at debug.
+	await stack.database.sql`UPDATE auth_sessions SET tmdb_checked_at = now() - interval '1 day'`;
 	expect((await browser.get('/account')).status).toBe(200);
+	await vi.waitFor(() => expect(stack.app.output.join('\n')).toContain('tmdb_session_checked'));
 	expect((await browser.post('/auth/logout', {})).status).toBe(303);
-	await new Promise((resolve) => setTimeout(resolve, 200));
+	// The sign-out's lines reach this process through a pipe, a little after the answer.
+	await vi.waitFor(() => expect(stack.app.output.join('\n')).toContain('"path":"/auth/logout"'));
 
 	const logs = stack.app.output.join('\n');
 	expect(logs).toContain('sign_in_completed');
+	// Debug lines too: the audit covers every level.
 	expect(logs).toContain('"level":20');
 	const bundle = filesUnder('build/client')
 		.filter((file) => /\.(js|css|html|json)$/.test(file))

@@ -19,7 +19,8 @@ async function slowSignInInFlight(app: AppProcess) {
 	const response = new BrowserSession(app.url).post('/auth/login', { returnTo: '/' });
 	const tokenRequests = () =>
 		stack.sandbox.sandbox.receivedRequests().filter((r) => r.endpoint === 'token/new');
-	await vi.waitFor(() => expect(tokenRequests()).toHaveLength(1));
+	// Waits for the event, however long a loaded machine takes to get there.
+	await vi.waitFor(() => expect(tokenRequests()).toHaveLength(1), { timeout: 10_000 });
 	return { response, tokenRequests };
 }
 
