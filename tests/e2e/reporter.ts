@@ -13,9 +13,10 @@ export default class E2eReporter implements Reporter {
 
 	onTestEnd(test: TestCase, result: TestResult): void {
 		if (result.status !== 'skipped') return;
+		// Without a skip of its own, the test was not run: an earlier one in its serial group failed.
 		const reason =
 			[...result.annotations, ...test.annotations].find((note) => note.type === 'skip')
-				?.description ?? 'no reason given';
+				?.description ?? 'not run, as an earlier test of its group failed';
 		const key = `${path.basename(test.location.file)}: ${reason}`;
 		this.skipped.set(key, (this.skipped.get(key) ?? 0) + 1);
 	}

@@ -71,6 +71,10 @@ const app = spawn(process.execPath, ['build'], {
 		TMDB_RETRY_BUDGET_MS: '4000',
 		// Every e2e test signs in from 127.0.0.1; the limit itself is tested in tests/integration.
 		SIGN_IN_RATE_LIMIT_PER_MINUTE: '100000',
+		// No cleanup round in the middle of a run: one that ended a TMDB session a fault test had
+		// just seen fail made that test's count of failed DELETEs wrong. The job is tested in
+		// tests/integration.
+		SESSION_CLEANUP_MINUTES: '1440',
 		LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn'
 	}
 });
