@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
 	plugins: [sveltekit()],
 	test: {
+		// Vitest only counts skipped tests; the second reporter says which, and why.
+		reporters: ['default', './tests/support/skip-reasons-reporter.ts'],
 		projects: [
 			{
 				extends: true,

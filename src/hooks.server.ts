@@ -9,7 +9,7 @@ import { databaseUnavailable, isDatabaseOutage } from '$lib/server/db/outage';
 import { handleHealthChecks } from '$lib/server/health';
 import { log, loggablePath, setLogOutput } from '$lib/server/log';
 import { handleCrossSiteRequests } from '$lib/server/security/cross-site';
-import { handleSecurityHeaders } from '$lib/server/security/headers';
+import { handlePageHeaders } from '$lib/server/security/headers';
 import type { AppContext } from '$lib/server/context';
 import { startServer } from '$lib/server/startup';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
@@ -87,13 +87,13 @@ const handleAuth: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-// Security headers wrap everything after them, so the cross-site refusal carries them too.
+// The page's headers wrap everything after them, so the cross-site refusal carries them too.
 export const handle: Handle = sequence(
 	handleContext,
 	// Probes first: they skip the request log, the security checks and the session.
 	handleHealthChecks,
 	handleRequestLog,
-	handleSecurityHeaders,
+	handlePageHeaders,
 	handleCrossSiteRequests,
 	handleAuth
 );

@@ -19,7 +19,7 @@ export default defineConfig({
 	workers: 2,
 	// Hosts here differ 2-3x in speed: on a slow one, tests with several sign-ins took up to 28 s.
 	timeout: 60_000,
-	reporter: process.env.CI ? [['list']] : [['list']],
+	reporter: [['list'], ['./reporter.ts']],
 	use: {
 		baseURL: APP_URL,
 		trace: 'retain-on-failure',
@@ -78,7 +78,8 @@ export default defineConfig({
 		// SIGTERM, not Playwright's default SIGKILL: serve.ts then drops its database and stops
 		// its PgBouncer, which outlive a killed process group.
 		gracefulShutdown: { signal: 'SIGTERM' as const, timeout: 10_000 },
-		stdout: 'pipe' as const,
+		// The apps' own lines go to files (serve.ts); reporter.ts shows them when a test failed.
+		stdout: 'ignore' as const,
 		stderr: 'pipe' as const
 	}))
 });

@@ -13,3 +13,6 @@ export const HTTPS_PORT = Number(process.env.E2E_HTTPS_PORT ?? APP_PORT + 3);
 export const HTTPS_URL = `https://127.0.0.1:${HTTPS_PORT}`;
 /** Where that app itself listens, in plain http behind the proxy. */
 export const BEHIND_PROXY_PORT = Number(process.env.E2E_BEHIND_PROXY_PORT ?? APP_PORT + 4);
+/** Where serve.ts writes each app's log lines (reporter.ts shows them when a test failed). */
+export const SERVER_LOG_DIR = 'tests/e2e/.output';
+export const serverLogFile = (mode: string) => `${SERVER_LOG_DIR}/server-${mode}.log`;

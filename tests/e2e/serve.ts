@@ -11,9 +11,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, openSync } from 'node:fs';
 import { startSandboxServer } from '../support/tmdb-sandbox/server.ts';
 import { createTestDatabase, databaseEnv } from '../helpers/database.ts';
 import {
+	SERVER_LOG_DIR,
+	serverLogFile,
 	APP_PORT,
 	APP_URL,
 	BEHIND_PROXY_PORT,
@@ -48,8 +51,12 @@ const tmdbEnv = inAppSandbox
 			TMDB_IMAGE_URL: `${SANDBOX_URL}/t/p`
 		};
 
+// The app's log lines go to a file, out of the test output: reporter.ts prints them when a test
+// failed.
+mkdirSync(SERVER_LOG_DIR, { recursive: true });
+const log = openSync(serverLogFile(mode ?? 'app'), 'w');
 const app = spawn(process.execPath, ['build'], {
-	stdio: ['ignore', 'inherit', 'inherit'],
+	stdio: ['ignore', log, log],
 	env: {
 		...process.env,
 		NODE_ENV: 'production',
@@ -66,6 +73,10 @@ const app = spawn(process.execPath, ['build'], {
 		TMDB_RETRY_BUDGET_MS: '40000',
 		// Every e2e test signs in from 127.0.0.1; the limit itself is tested in tests/integration.
 		SIGN_IN_RATE_LIMIT_PER_MINUTE: '100000',
+		// No cleanup round in the middle of a run: one that ended a TMDB session a fault test had
+		// just seen fail made that test's count of failed DELETEs wrong. The job is tested in
+		// tests/integration.
+		SESSION_CLEANUP_MINUTES: '1440',
 		LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn'
 	}
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { migrate } from '../../src/lib/server/db/migrate.ts';
+import { createLogger } from '../../src/lib/server/log.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { readdirSync } from 'node:fs';
 
@@ -28,6 +29,20 @@ describe('migrations', () => {
 		expect(tables.map((row) => row.table_name)).toEqual(
 			expect.arrayContaining(['auth_sessions', 'schema_migrations', 'users'])
 		);
+	});
+
+	test('a fresh database is migrated, twice, without a single notice from PostgreSQL', async () => {
+		database = await createTestDatabase({ migrated: false });
+		const lines: string[] = [];
+		const log = createLogger('debug', { write: (line) => void lines.push(line) });
+		const sql = database.connect({ max: 1, log });
+		try {
+			expect(await migrate(sql)).toEqual(migrationFiles);
+			expect(await migrate(sql)).toEqual([]);
+		} finally {
+			await sql.end({ timeout: 5 });
+		}
+		expect(lines.filter((line) => line.includes('postgres notice'))).toEqual([]);
 	});
 
 	// The embedded PostgreSQL serves one connection, so two instances can only race on a server.

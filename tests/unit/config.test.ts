@@ -52,6 +52,16 @@ describe('R7.1 configuration', () => {
 			timeoutMs: 4000,
 			retryBudgetMs: 10000
 		});
+		// Issue 21, item 4: a request, headers included, is bounded to 30 s, not Node's 300 s.
+		expect(config.server).toEqual({
+			host: '0.0.0.0',
+			port: 3000,
+			requestTimeoutMs: 30_000,
+			headersTimeoutMs: 30_000,
+			keepAliveTimeoutMs: undefined,
+			shutdownTimeoutMs: 30_000,
+			protocolHeader: undefined
+		});
 	});
 
 	test('a read access token is sent as Bearer and preferred over a key', () => {
@@ -107,7 +117,11 @@ describe('R7.1 configuration', () => {
 		['LOG_LEVEL', 'loud', /LOG_LEVEL: expected one of/],
 		['TMDB_TIMEOUT_MS', '-5', /TMDB_TIMEOUT_MS: expected a positive number of milliseconds/],
 		['SESSION_IDLE_DAYS', '1.5', /SESSION_IDLE_DAYS: expected a whole number of days/],
-		['SESSION_MAX_DAYS', '7', /SESSION_MAX_DAYS: must be at least SESSION_IDLE_DAYS/]
+		['SESSION_MAX_DAYS', '7', /SESSION_MAX_DAYS: must be at least SESSION_IDLE_DAYS/],
+		['REQUEST_TIMEOUT', '0', /REQUEST_TIMEOUT: expected a positive number of seconds/],
+		['HEADERS_TIMEOUT', '31', /HEADERS_TIMEOUT: must be at most REQUEST_TIMEOUT/],
+		['PORT', '70000', /PORT: expected a port number/],
+		['SOCKET_PATH', '/run/marquee.sock', /SOCKET_PATH: not supported/]
 	])('R7.1 rejects a bad %s (%s) naming the variable', (name, value, message) => {
 		const problems = problemsOf({ ...productionEnv, [name]: value });
 		expect(problems.join('\n')).toMatch(message);

@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { parseConfig, SANDBOX_API_KEY } from '../../src/lib/server/config.ts';
-import { createAppTmdbClient } from '../../src/lib/server/services.ts';
+import { createLogger } from '../../src/lib/server/log.ts';
+import { createAppSandbox, createAppTmdbClient } from '../../src/lib/server/services.ts';
 import { approvalUrl, imageUrl } from '../../src/lib/server/tmdb/client.ts';
 import { sandboxAccountForUsername } from '../../src/lib/server/tmdb-sandbox/accounts.ts';
-import { openAppSandbox } from '../../src/lib/server/tmdb-sandbox/app-sandbox.ts';
+import { createMemoryState } from '../support/tmdb-sandbox/memory-state.ts';
 
 const keys = randomBytes(32).toString('base64');
 const sandboxConfig = parseConfig(
@@ -52,13 +53,21 @@ describe('imageUrl', () => {
 
 describe('createAppTmdbClient in sandbox mode', () => {
 	test('R7.2 signs in against the in-process sandbox without any network', async () => {
-		const client = createAppTmdbClient(sandboxConfig, openAppSandbox(sandboxConfig));
+		const memory = createMemoryState();
+		// Its call log goes nowhere: the test output stays free of raw JSON.
+		const silent = createLogger('silent');
+		const client = createAppTmdbClient(
+			sandboxConfig,
+			createAppSandbox(sandboxConfig, memory.state),
+			() => silent
+		);
 		await client.checkCredential();
 		const { requestToken } = await client.createRequestToken();
 		// Approve as the person would on the sandbox's page.
-		const lookup = openAppSandbox(sandboxConfig).state.lookupToken(requestToken);
-		if (lookup.status !== 'ok') throw new Error(`token ${lookup.status}`);
-		lookup.token.decision = { approved: true, account: sandboxAccountForUsername('grace')! };
+		memory.decideToken(requestToken, {
+			approved: true,
+			account: sandboxAccountForUsername('grace')!
+		});
 		const sessionId = await client.createSession(requestToken);
 		const account = await client.getAccount(sessionId);
 		expect(account.username).toBe('grace');
@@ -76,12 +85,13 @@ describe('createAppTmdbClient in sandbox mode', () => {
 		await expect(client.getAccount(sessionId)).rejects.toMatchObject({ kind: 'session_invalid' });
 	});
 
-	test('the app sandbox is one per process and accepts the built-in key', async () => {
-		const sandbox = openAppSandbox(sandboxConfig);
-		expect(openAppSandbox(sandboxConfig)).toBe(sandbox);
-		const response = await sandbox.handle(
-			new Request(`http://sandbox.internal/3/authentication?api_key=${SANDBOX_API_KEY}`)
-		);
-		expect(response.status).toBe(200);
+	test('the app sandbox accepts the built-in key and the configured one, and no other', async () => {
+		const sandbox = createAppSandbox(realConfig, createMemoryState().state);
+		const statusWith = async (key: string) =>
+			(await sandbox.handle(new Request(`http://sandbox.internal/3/authentication?api_key=${key}`)))
+				.status;
+		expect(await statusWith(SANDBOX_API_KEY)).toBe(200);
+		expect(await statusWith('real-key')).toBe(200);
+		expect(await statusWith('another-key')).toBe(401);
 	});
 });

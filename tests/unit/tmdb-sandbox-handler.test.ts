@@ -1,6 +1,7 @@
 /** The sandbox handler called in-process, as the app uses it: input validation and safety. */
 import { describe, expect, test } from 'vitest';
 import { createTmdbSandbox } from '../../src/lib/server/tmdb-sandbox/sandbox.ts';
+import { createMemoryState } from '../support/tmdb-sandbox/memory-state.ts';
 import { createTestSandbox } from '../support/tmdb-sandbox/sandbox.ts';
 
 const KEY = 'unit-sandbox-key';
@@ -11,7 +12,11 @@ function sandbox(options: { now?: () => number } = {}) {
 }
 
 function inAppSandbox() {
-	return createTmdbSandbox({ credentials: [KEY], webBasePath: '/sandbox/tmdb' });
+	return createTmdbSandbox({
+		credentials: [KEY],
+		webBasePath: '/sandbox/tmdb',
+		state: createMemoryState().state
+	});
 }
 
 async function json(response: Response): Promise<Record<string, unknown>> {

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parseConfig, SANDBOX_API_KEY } from '../../src/lib/server/config.ts';
 import type { AppContext } from '../../src/lib/server/context.ts';
-import { openAppSandbox } from '../../src/lib/server/tmdb-sandbox/app-sandbox.ts';
+import { createAppSandbox } from '../../src/lib/server/services.ts';
+import { createMemoryState } from '../support/tmdb-sandbox/memory-state.ts';
 import { GET, POST } from '../../src/routes/sandbox/tmdb/[...path]/+server.ts';
 
 type RouteEvent = Parameters<typeof GET>[0];
@@ -13,7 +14,7 @@ const config = parseConfig(
 	{ TMDB_SANDBOX: 'true', SESSION_ENCRYPTION_KEYS: randomBytes(32).toString('base64') },
 	{ dev: true }
 );
-const app = { config, sandbox: openAppSandbox(config) } as AppContext;
+const app = { config, sandbox: createAppSandbox(config, createMemoryState().state) } as AppContext;
 
 function event(
 	method: string,

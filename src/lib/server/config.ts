@@ -88,6 +88,16 @@ const positiveInteger = (fallback: number, unit: string) =>
 			.default(fallback)
 	);
 
+/** adapter-node's optional server settings, in seconds. */
+const optionalSeconds = z.preprocess(
+	emptyAsUndefined,
+	z.coerce
+		.number({ message: 'expected a whole number of seconds' })
+		.int({ message: 'expected a whole number of seconds' })
+		.positive({ message: 'expected a positive number of seconds' })
+		.optional()
+);
+
 const encryptionKeys = z.preprocess(
 	emptyAsUndefined,
 	z
@@ -219,7 +229,28 @@ const envSchema = z.object({
 			.max(65_535, { message: 'expected a port number (1-65535)' })
 			.optional()
 	),
-	METRICS_HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1'))
+	METRICS_HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+	// The HTTP server (http-server.ts). HOST, PORT, KEEP_ALIVE_TIMEOUT, HEADERS_TIMEOUT and
+	// SHUTDOWN_TIMEOUT are adapter-node's names, kept where its entry is replaced.
+	HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+	PORT: z.preprocess(
+		emptyAsUndefined,
+		z.coerce
+			.number({ message: 'expected a port number' })
+			.int({ message: 'expected a port number' })
+			.min(0, { message: 'expected a port number' })
+			.max(65_535, { message: 'expected a port number' })
+			.default(3000)
+	),
+	SOCKET_PATH: z.preprocess(
+		emptyAsUndefined,
+		z.undefined({ message: 'not supported by Marquee’s server: listen on HOST and PORT' })
+	),
+	PROTOCOL_HEADER: optionalString,
+	REQUEST_TIMEOUT: positiveInteger(30, 'seconds'),
+	HEADERS_TIMEOUT: optionalSeconds,
+	KEEP_ALIVE_TIMEOUT: optionalSeconds,
+	SHUTDOWN_TIMEOUT: positiveInteger(30, 'seconds')
 });
 
 /**
@@ -284,6 +315,10 @@ export function parseConfig(env: Env, options: ParseOptions) {
 	if (vars.SESSION_MAX_DAYS < vars.SESSION_IDLE_DAYS) {
 		problems.push('SESSION_MAX_DAYS: must be at least SESSION_IDLE_DAYS');
 	}
+	// Node refuses a headers bound longer than the request bound.
+	if ((vars.HEADERS_TIMEOUT ?? 0) > vars.REQUEST_TIMEOUT) {
+		problems.push('HEADERS_TIMEOUT: must be at most REQUEST_TIMEOUT');
+	}
 	if (problems.length > 0) throw new ConfigError(problems);
 
 	const encryptionKeys = vars.SESSION_ENCRYPTION_KEYS ??
@@ -293,6 +328,21 @@ export function parseConfig(env: Env, options: ParseOptions) {
 		dev: options.dev,
 		production,
 		database: parseDatabaseConfig(env),
+		/** The HTTP server's settings (http-server.ts), in milliseconds. */
+		server: {
+			host: vars.HOST,
+			port: vars.PORT,
+			/** Whole request, headers and body: a client trickling bytes is cut off after this (408). */
+			requestTimeoutMs: vars.REQUEST_TIMEOUT * 1000,
+			/** Headers alone; at most `requestTimeoutMs`. */
+			headersTimeoutMs: (vars.HEADERS_TIMEOUT ?? vars.REQUEST_TIMEOUT) * 1000,
+			/** Idle keep-alive connections; undefined: Node's default. */
+			keepAliveTimeoutMs: vars.KEEP_ALIVE_TIMEOUT && vars.KEEP_ALIVE_TIMEOUT * 1000,
+			/** How long a shutdown waits for requests in flight before closing their connections. */
+			shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT * 1000,
+			/** adapter-node's PROTOCOL_HEADER (lower-case): https or http when ORIGIN is unset. */
+			protocolHeader: vars.PROTOCOL_HEADER?.toLowerCase()
+		},
 		origin: vars.ORIGIN?.replace(/\/+$/, ''),
 		logLevel: vars.LOG_LEVEL ?? (options.dev ? 'debug' : 'info'),
 		/** Prometheus metrics at http://host:port/metrics, apart from the site; null: off. */

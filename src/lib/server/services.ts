@@ -5,14 +5,14 @@
  * TMDB's URLs at it), so nothing below knows the sandbox exists. Tests build their own.
  */
 import { getRequestEvent } from '$app/server';
-import type { Config } from './config.ts';
+import { SANDBOX_API_KEY, SANDBOX_BASE_PATH, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import type { Sql } from './db/client.ts';
 import { createSessionManager } from './auth/sessions.ts';
 import { log, taskLogger, type Logger } from './log.ts';
 import { createTmdbClient, type TmdbClient } from './tmdb/client.ts';
-import { openAppSandbox } from './tmdb-sandbox/app-sandbox.ts';
-import type { TmdbSandbox } from './tmdb-sandbox/sandbox.ts';
+import { createDatabaseState, type SandboxState } from './tmdb-sandbox/protocol-state.ts';
+import { createTmdbSandbox, type TmdbSandbox } from './tmdb-sandbox/sandbox.ts';
 
 /**
  * `log` gives the logger to write to at the moment of writing: the current request's by default,
@@ -26,10 +26,27 @@ export function createAppContext(deps: {
 	log?: () => Logger;
 }): AppContext {
 	const { config, sql, schemaVersion, log: currentLog = requestLog } = deps;
-	const sandbox = config.tmdb.sandbox ? openAppSandbox(config) : null;
+	const sandbox = config.tmdb.sandbox ? createAppSandbox(config, createDatabaseState(sql)) : null;
 	const tmdb = deps.tmdb ?? createAppTmdbClient(config, sandbox, currentLog);
 	const sessions = createSessionManager(sql, config.session, tmdb, currentLog);
 	return { config, sql, tmdb, sessions, sandbox, schemaVersion };
+}
+
+/**
+ * The in-app sandbox of sandbox mode (TMDB_SANDBOX). Its state is in the app's database, so
+ * every instance answers for every other, and a restart (or Vite reloading a module) forgets
+ * nothing.
+ */
+export function createAppSandbox(config: Config, state: SandboxState): TmdbSandbox {
+	const { credential } = config.tmdb;
+	return createTmdbSandbox({
+		credentials: [
+			SANDBOX_API_KEY,
+			credential.kind === 'api_key' ? credential.apiKey : credential.token
+		],
+		webBasePath: SANDBOX_BASE_PATH,
+		state
+	});
 }
 
 /** TMDB as configured: in sandbox mode, the in-app sandbox called in-process. */

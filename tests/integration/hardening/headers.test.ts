@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { describe, expect, test, vi } from 'vitest';
 import { clientKey } from '../../../src/lib/server/auth/rate-limit.ts';
 import { BrowserSession } from '../../helpers/browser-session.ts';
@@ -126,6 +127,56 @@ describe('R6.1 served as https (ORIGIN https://…, TLS ended by a proxy in fron
 		expect(cookie).toMatch(/; Secure/i);
 		expect(cookie).toMatch(/; HttpOnly/i);
 		expect(cookie).not.toMatch(/Domain=/i);
+	});
+
+	test('every response carries the security headers and HSTS: a static file, a built asset, a 404, SvelteKit’s own cross-site 403 and a page', async () => {
+		// Static files and built assets are served before the hooks run; the cross-site 403 comes
+		// from SvelteKit's origin check, also before them.
+		const asset = readdirSync('build/client/_app/immutable/entry').find((file) =>
+			file.endsWith('.js')
+		);
+		const responses = {
+			// Browsers ask for /favicon.ico whatever the page links to (issue 26, item 8).
+			'static file': await fetch(`${https.app.url}/favicon.ico`),
+			'built asset': await fetch(`${https.app.url}/_app/immutable/entry/${asset}`),
+			'404': await fetch(`${https.app.url}/no-such-page`),
+			'cross-site 403': await fetch(`${https.app.url}/auth/login`, {
+				method: 'POST',
+				body: new URLSearchParams({ returnTo: '/' }),
+				headers: {
+					origin: 'https://evil.example',
+					'content-type': 'application/x-www-form-urlencoded'
+				}
+			}),
+			page: await fetch(`${https.app.url}/`)
+		};
+		expect(
+			Object.fromEntries(Object.entries(responses).map(([what, r]) => [what, r.status]))
+		).toEqual({
+			'static file': 200,
+			'built asset': 200,
+			'404': 404,
+			'cross-site 403': 403,
+			page: 200
+		});
+		expect(await responses['cross-site 403'].text()).toContain('Cross-site POST form submissions');
+		// An icon file (ICO's magic number), not an error page.
+		const icon = Buffer.from(await responses['static file'].arrayBuffer());
+		expect(icon.subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
+		for (const [what, response] of Object.entries(responses)) {
+			expect
+				.soft(response.headers.get('strict-transport-security'), what)
+				.toBe('max-age=31536000; includeSubDomains');
+			expect.soft(response.headers.get('x-content-type-options'), what).toBe('nosniff');
+			expect.soft(response.headers.get('x-frame-options'), what).toBe('DENY');
+			expect
+				.soft(response.headers.get('referrer-policy'), what)
+				.toBe('strict-origin-when-cross-origin');
+			expect.soft(response.headers.get('cross-origin-opener-policy'), what).toBe('same-origin');
+			expect.soft(response.headers.get('permissions-policy'), what).toContain('camera=()');
+		}
+		// A response's own value wins: built assets stay cacheable for ever.
+		expect(responses['built asset'].headers.get('cache-control')).toContain('immutable');
 	});
 });
 

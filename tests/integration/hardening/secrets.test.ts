@@ -46,12 +46,17 @@ test('R6.7 R6.2 after a full sign-in and sign-out, no secret is in the logs, the
 	const dump = await dumpDatabase();
 	expect(dump).toContain('secret-keeper');
 
+	// The periodic TMDB check made due: it sends the TMDB session id to TMDB and logs at debug.
+	await stack.database.sql`UPDATE auth_sessions SET tmdb_checked_at = now() - interval '1 day'`;
 	expect((await browser.get('/account')).status).toBe(200);
+	await vi.waitFor(() => expect(stack.app.output.join('\n')).toContain('tmdb_session_checked'));
 	expect((await browser.post('/auth/logout', {})).status).toBe(303);
-	await new Promise((resolve) => setTimeout(resolve, 200));
+	// The sign-out's lines reach this process through a pipe, a little after the answer.
+	await vi.waitFor(() => expect(stack.app.output.join('\n')).toContain('"path":"/auth/logout"'));
 
 	const logs = stack.app.output.join('\n');
 	expect(logs).toContain('sign_in_completed');
+	// Debug lines too: the audit covers every level.
 	expect(logs).toContain('"level":20');
 	const bundle = filesUnder('build/client')
 		.filter((file) => /\.(js|css|html|json)$/.test(file))
@@ -111,4 +116,25 @@ test('R7.4 every request, auth event and TMDB call is a structured JSON log line
 			attempt: expect.any(Number)
 		});
 	}
+});
+
+test('R7.4 every line the server writes is JSON, from start to shutdown, so `| jq` reads it', async () => {
+	expect((await fetch(`${stack.app.url}/no-such-page`)).status).toBe(404);
+	expect(
+		(await new BrowserSession(stack.app.url).post('/auth/login', { returnTo: '//evil.example' }))
+			.status
+	).toBeLessThan(500);
+	expect(await stack.app.stop()).toBe(0);
+	const notJson = stack.app.output.filter((line) => {
+		try {
+			return typeof JSON.parse(line) !== 'object';
+		} catch {
+			return true;
+		}
+	});
+	expect(notJson).toEqual([]);
+	// The lines adapter-node's own entry printed as plain text, now JSON.
+	const events = stack.app.output.map((line) => (JSON.parse(line) as { event?: string }).event);
+	expect(events).toContain('listening');
+	expect(stack.app.output.join('\n')).toContain('shutting down');
 });

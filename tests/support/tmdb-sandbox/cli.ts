@@ -2,7 +2,8 @@
  * Starts the standalone TMDB sandbox:
  *   npx tsx tests/support/tmdb-sandbox/cli.ts --port 5999 --api-key KEY [--api-key KEY2] [--host 127.0.0.1]
  * Without --api-key it accepts the app's built-in sandbox key. Point the app at it with
- * TMDB_API_URL and TMDB_WEB_URL set to the printed URL and TMDB_SANDBOX=false.
+ * TMDB_API_URL and TMDB_WEB_URL set to the printed URL, TMDB_IMAGE_URL to that URL plus /t/p,
+ * and TMDB_SANDBOX=false (docs/tmdb.md).
  */
 import { parseArgs } from 'node:util';
 import { SANDBOX_API_KEY } from '../../../src/lib/server/config.ts';

@@ -3,10 +3,7 @@
  * plus what only tests need: fault injection, a record of what it received, a clock to move,
  * and shortcuts that act as the person on TMDB's side (approve, revoke).
  */
-import {
-	sandboxAccountForUsername,
-	type SandboxAccount
-} from '../../../src/lib/server/tmdb-sandbox/accounts.ts';
+import { sandboxAccountForUsername } from '../../../src/lib/server/tmdb-sandbox/accounts.ts';
 import { authKindOf, type AuthKind } from '../../../src/lib/server/tmdb-sandbox/api.ts';
 import {
 	createTmdbSandbox,
@@ -14,6 +11,7 @@ import {
 	type TmdbSandbox
 } from '../../../src/lib/server/tmdb-sandbox/sandbox.ts';
 import { createFaultQueue, faultResponse, type FaultTarget, type SandboxFault } from './faults.ts';
+import { createMemoryState } from './memory-state.ts';
 
 /** What the sandbox received, without secrets: no query values, no bodies, no token in paths. */
 export type ReceivedRequest = {
@@ -65,9 +63,10 @@ export function createTestSandbox(options: {
 	// Set for the request being routed; the sandbox handles one request at a time per call.
 	const entries = new WeakMap<Request, ReceivedRequest>();
 
+	const memory = createMemoryState(() => (pinnedAtMs ?? baseNow()) + clockOffsetMs);
 	const core = createTmdbSandbox({
 		credentials: options.credentials,
-		now: () => (pinnedAtMs ?? baseNow()) + clockOffsetMs,
+		state: memory.state,
 		async intercept(route, request) {
 			const entry = entries.get(request);
 			if (entry) entry.endpoint = route;
@@ -103,23 +102,17 @@ export function createTestSandbox(options: {
 		injectFault: (endpoint, fault, count = 1) => faults.add(endpoint, fault, count),
 		releaseHeldCalls: () => faults.release(),
 		clearFaults: () => faults.clear(),
-		revokeSession: (sessionId) => core.state.deleteSession(sessionId),
+		revokeSession: (sessionId) => memory.revokeSession(sessionId),
 		revokeAccountSessions: (account) =>
-			core.state.deleteAccountSessions((candidate) =>
+			memory.revokeAccountSessions((candidate) =>
 				'id' in account
 					? candidate.id === account.id
 					: candidate.username.toLowerCase() === account.username.toLowerCase()
 			),
 		decideRequestToken(requestToken, decision) {
-			const lookup = core.state.lookupToken(requestToken);
-			if (lookup.status !== 'ok') return false;
-			let account: SandboxAccount | null = null;
-			if (decision.approve) {
-				account = sandboxAccountForUsername(decision.username);
-				if (!account) return false;
-			}
-			lookup.token.decision = account ? { approved: true, account } : { approved: false };
-			return true;
+			if (!decision.approve) return memory.decideToken(requestToken, { approved: false });
+			const account = sandboxAccountForUsername(decision.username);
+			return account !== null && memory.decideToken(requestToken, { approved: true, account });
 		},
 		advanceClock(ms) {
 			clockOffsetMs += ms;
@@ -128,8 +121,7 @@ export function createTestSandbox(options: {
 			pinnedAtMs = atMs;
 		},
 		reset() {
-			core.state.clear();
-			core.watchlists.clear();
+			memory.clear();
 			faults.clear();
 			received = [];
 			clockOffsetMs = 0;

@@ -45,12 +45,17 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]>
 		const text = await readFile(path.join(dir, migration.file), 'utf8');
 		const ran = await sql.begin(async (tx) => {
 			await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
-			await tx`
-				CREATE TABLE IF NOT EXISTS schema_migrations (
-					version integer PRIMARY KEY,
-					name text NOT NULL,
-					applied_at timestamptz NOT NULL DEFAULT now()
-				)`;
+			// Looked up, not `IF NOT EXISTS`, which sends a notice for every file once it exists.
+			const [table] = await tx<{ exists: boolean }[]>`
+				SELECT to_regclass('schema_migrations') IS NOT NULL AS exists`;
+			if (!table?.exists) {
+				await tx`
+					CREATE TABLE schema_migrations (
+						version integer PRIMARY KEY,
+						name text NOT NULL,
+						applied_at timestamptz NOT NULL DEFAULT now()
+					)`;
+			}
 			const [done] = await tx`SELECT 1 FROM schema_migrations WHERE version = ${migration.version}`;
 			if (done) return false;
 			await tx.unsafe(text);

@@ -1,12 +1,14 @@
 /**
- * Security headers on every response (issue 6). The CSP's script rules come from SvelteKit's
- * `kit.csp` (nonces and hashes); this adds the origins only known from the configuration: TMDB's
- * images, and TMDB's approval page, which sign-in's form POST redirects to (Chrome applies
- * `form-action` to that redirect).
+ * Security headers (issues 6 and 21). The fixed set and HSTS go on every response of the built
+ * server, static files and SvelteKit's own refusals included: `http-server.ts` sets them before
+ * anything answers, and a response's own value of a header wins. The hook adds what depends on
+ * the page: the CSP's origins only known from the configuration (TMDB's images, and TMDB's
+ * approval page, which sign-in's form POST redirects to: Chrome applies `form-action` to that
+ * redirect; the script rules come from SvelteKit's `kit.csp`), and `cache-control`.
  */
 import type { Handle } from '@sveltejs/kit';
 
-const STATIC_HEADERS: Record<string, string> = {
+const FIXED_HEADERS: Record<string, string> = {
 	'x-content-type-options': 'nosniff',
 	'x-frame-options': 'DENY',
 	// Not `no-referrer`: SvelteKit's origin check and TMDB's redirect both rely on the origin.
@@ -15,6 +17,13 @@ const STATIC_HEADERS: Record<string, string> = {
 		'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()',
 	'cross-origin-opener-policy': 'same-origin'
 };
+
+/** The headers of every response; HSTS only in production over https. */
+export function securityHeaders(hsts: boolean): Record<string, string> {
+	return hsts
+		? { ...FIXED_HEADERS, 'strict-transport-security': 'max-age=31536000; includeSubDomains' }
+		: FIXED_HEADERS;
+}
 
 export function extendCspDirective(policy: string, directive: string, sources: string[]): string {
 	if (sources.length === 0) return policy;
@@ -29,16 +38,10 @@ function originOf(url: string): string | null {
 	return url.startsWith('http') ? new URL(url).origin : null;
 }
 
-export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
+export const handlePageHeaders: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
 	const { config } = event.locals.app;
 	try {
-		for (const [name, value] of Object.entries(STATIC_HEADERS)) {
-			if (!response.headers.has(name)) response.headers.set(name, value);
-		}
-		if (config.production && event.url.protocol === 'https:') {
-			response.headers.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
-		}
 		const csp = response.headers.get('content-security-policy');
 		if (csp && !config.tmdb.sandbox) {
 			const tmdbImages = originOf(config.tmdb.imageUrl);

@@ -4,14 +4,14 @@
  */
 import { toTmdbAccountJson } from './accounts.ts';
 import { formatTmdbDate } from '../tmdb/schemas.ts';
-import { isOpaqueId, type ProtocolState, type SandboxSession } from './protocol-state.ts';
+import { isOpaqueId, type SandboxSession, type SandboxState } from './protocol-state.ts';
 import { jsonResponse, sessionDeniedResponse, tmdbErrorResponse } from './responses.ts';
 import {
 	findSandboxMovie,
 	MAX_PAGE,
 	toTmdbMovieJson,
-	type WatchlistChange,
-	type Watchlists
+	watchlistPage,
+	type WatchlistChange
 } from './watchlists.ts';
 
 /** Credentials longer than this are rejected outright instead of compared. */
@@ -41,10 +41,9 @@ export type ApiRoute = {
 export type ApiContext = {
 	request: Request;
 	url: URL;
-	/** The accepted credential value that authenticated this request. */
+	/** The digest of the accepted credential that authenticated this request. */
 	credential: string;
-	state: ProtocolState;
-	watchlists: Watchlists;
+	state: SandboxState;
 	/** Where the approval page lives, for the Authentication-Callback header. */
 	approvalPageBase: string;
 };
@@ -111,8 +110,12 @@ const API_ROUTES: Record<string, Record<string, ApiRoute>> = {
 	'/3/account': ACCOUNT_ROUTES
 };
 
-function createRequestToken({ credential, state, approvalPageBase }: ApiContext): Response {
-	const token = state.createToken(credential);
+async function createRequestToken({
+	credential,
+	state,
+	approvalPageBase
+}: ApiContext): Promise<Response> {
+	const token = await state.createToken(credential);
 	return jsonResponse(
 		{
 			success: true,
@@ -129,7 +132,7 @@ async function createSession({ request, credential, state }: ApiContext): Promis
 	// Guess: an unreadable body gets TMDB's generic "input is not valid" (400 code 47).
 	if (!body) return tmdbErrorResponse(47);
 	const requestToken = body.request_token;
-	const lookup = isOpaqueId(requestToken) ? state.lookupToken(requestToken) : undefined;
+	const lookup = isOpaqueId(requestToken) ? await state.lookupToken(requestToken) : undefined;
 	const decision = lookup?.status === 'ok' ? lookup.token.decision : null;
 	// TMDB answers every token it will not exchange alike, 401 code 17: not approved or denied,
 	// invalid or expired (recorded, docs/tmdb.md); guesses: used ones and another key's too. An
@@ -138,7 +141,9 @@ async function createSession({ request, credential, state }: ApiContext): Promis
 	if (lookup?.status !== 'ok' || lookup.token.credential !== credential || !decision?.approved) {
 		return sessionDeniedResponse();
 	}
-	const session = state.redeemToken(lookup.token, decision.account);
+	const session = await state.redeemToken(lookup.token, decision.account);
+	// Another call redeemed it first: used, like any used token.
+	if (!session) return sessionDeniedResponse();
 	return jsonResponse({ success: true, session_id: session.id });
 }
 
@@ -146,12 +151,12 @@ async function deleteSession({ request, credential, state }: ApiContext): Promis
 	const body = await readJsonObject(request);
 	if (!body) return tmdbErrorResponse(47);
 	const sessionId = body.session_id;
-	const session = isOpaqueId(sessionId) ? state.findSession(sessionId) : undefined;
+	const session = isOpaqueId(sessionId) ? await state.findSession(sessionId) : undefined;
 	// Guess: TMDB does not document its answer for a session it does not know (never made, already
 	// deleted, or revoked by the person on TMDB's site); its generic "not found", HTTP 404 code 34.
 	// The client takes 3, 6, 34 and 37 alike as "already gone" (docs/tmdb.md).
 	if (!session || session.credential !== credential) return tmdbErrorResponse(34);
-	state.deleteSession(session.id);
+	await state.deleteSession(session.id);
 	return jsonResponse({ success: true });
 }
 
@@ -160,9 +165,13 @@ async function deleteSession({ request, credential, state }: ApiContext): Promis
  * account id) that account's; otherwise TMDB's 401 code 3. Guess: another account's id with this
  * session is refused like a bad session.
  */
-function sessionOf({ url, credential, state }: ApiContext): SandboxSession | Response {
+async function sessionOf({
+	url,
+	credential,
+	state
+}: ApiContext): Promise<SandboxSession | Response> {
 	const sessionId = url.searchParams.get('session_id');
-	const session = isOpaqueId(sessionId) ? state.findSession(sessionId) : undefined;
+	const session = isOpaqueId(sessionId) ? await state.findSession(sessionId) : undefined;
 	if (!session || session.credential !== credential) return tmdbErrorResponse(3);
 	const idInPath = /^\/3\/account\/(\d+)/.exec(url.pathname)?.[1];
 	if (idInPath !== undefined && Number(idInPath) !== session.account.id) {
@@ -171,14 +180,14 @@ function sessionOf({ url, credential, state }: ApiContext): SandboxSession | Res
 	return session;
 }
 
-function getAccount(context: ApiContext): Response {
-	const session = sessionOf(context);
+async function getAccount(context: ApiContext): Promise<Response> {
+	const session = await sessionOf(context);
 	if (session instanceof Response) return session;
 	return jsonResponse(toTmdbAccountJson(session.account));
 }
 
-function getWatchlistMovies(context: ApiContext): Response {
-	const session = sessionOf(context);
+async function getWatchlistMovies(context: ApiContext): Promise<Response> {
+	const session = await sessionOf(context);
 	if (session instanceof Response) return session;
 	const { searchParams } = context.url;
 	const pageText = searchParams.get('page') ?? '1';
@@ -187,7 +196,8 @@ function getWatchlistMovies(context: ApiContext): Response {
 	const sortBy = searchParams.get('sort_by') ?? 'created_at.asc';
 	// Guess: an unknown sort_by is refused as invalid parameters (422 code 5).
 	if (sortBy !== 'created_at.asc' && sortBy !== 'created_at.desc') return tmdbErrorResponse(5);
-	const listed = context.watchlists.page(session.account, page, sortBy === 'created_at.desc');
+	const ids = await context.state.watchlist(session.account);
+	const listed = watchlistPage(ids, page, sortBy === 'created_at.desc');
 	return jsonResponse({
 		page,
 		results: listed.movies.map(toTmdbMovieJson),
@@ -218,7 +228,7 @@ const WATCHLIST_ANSWERS: Record<WatchlistChange, { httpStatus: number; body: obj
 };
 
 async function updateWatchlist(context: ApiContext): Promise<Response> {
-	const session = sessionOf(context);
+	const session = await sessionOf(context);
 	if (session instanceof Response) return session;
 	const body = await readJsonObject(context.request);
 	if (!body) return tmdbErrorResponse(47);
@@ -237,7 +247,8 @@ async function updateWatchlist(context: ApiContext): Promise<Response> {
 	const entry = mediaType === 'movie' ? findSandboxMovie(mediaId) : undefined;
 	if (!entry) return tmdbErrorResponse(34);
 	// Guess: removing a film that is not on the list still answers 13 (nothing to do).
-	const answer = WATCHLIST_ANSWERS[context.watchlists.set(session.account, entry.id, watchlist)];
+	const change = await context.state.setOnWatchlist(session.account, entry.id, watchlist);
+	const answer = WATCHLIST_ANSWERS[change];
 	return jsonResponse(answer.body, answer.httpStatus);
 }
 

@@ -4,7 +4,7 @@
  * self-contained (inline CSS, no scripts, no external resources) and works with JavaScript off.
  */
 import { SANDBOX_ACCOUNTS, sandboxAccountForUsername, type SandboxAccount } from './accounts.ts';
-import { isOpaqueId, type ProtocolState, type RequestToken } from './protocol-state.ts';
+import { isOpaqueId, type RequestToken, type SandboxState } from './protocol-state.ts';
 import { escapeHtml, htmlPage } from '../status-page.ts';
 
 /** SANDBOX_USERNAME_PATTERN for the browser (its `v` flag needs the hyphen escaped). */
@@ -15,7 +15,7 @@ const MAX_REDIRECT_LENGTH = 2048;
 const RELATIVE_BASE = 'http://relative.invalid';
 
 export type ApprovalContext = {
-	state: ProtocolState;
+	state: SandboxState;
 	/** Prefix for links the page itself contains (its avatars). */
 	webBasePath: string;
 };
@@ -27,7 +27,7 @@ export async function handleApprovalPage(
 	context: ApprovalContext
 ): Promise<Response> {
 	const lookup = isOpaqueId(tokenValue)
-		? context.state.lookupToken(tokenValue)
+		? await context.state.lookupToken(tokenValue)
 		: { status: 'unknown' as const };
 	if (lookup.status !== 'ok') return tokenProblemPage(lookup.status);
 
@@ -48,7 +48,7 @@ export async function handleApprovalPage(
 		return approvalForm(context, lookup.token, redirectTo, 'Choose Approve or Deny.', 400);
 	}
 	if (decision === 'deny') {
-		lookup.token.decision = { approved: false };
+		await context.state.decideToken(lookup.token.value, { approved: false });
 	} else {
 		const account = chosenAccount(form);
 		if (!account) {
@@ -62,7 +62,7 @@ export async function handleApprovalPage(
 		}
 		// The last decision counts until the app redeems the token, so a double submit or going
 		// back and changing one's mind behaves predictably.
-		lookup.token.decision = { approved: true, account };
+		await context.state.decideToken(lookup.token.value, { approved: true, account });
 	}
 
 	const outcome = decision === 'approve' ? 'approved' : 'denied';

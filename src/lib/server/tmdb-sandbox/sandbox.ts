@@ -1,15 +1,15 @@
 /**
  * The TMDB sandbox: TMDB's v3 authentication protocol as a plain `Request → Response` handler.
  * The app mounts it in sandbox mode (under /sandbox/tmdb, called in-process by the TMDB
- * client); the tests wrap it in a standalone server with fault injection (tests/support).
+ * client), its state in the database; the tests wrap it in a standalone server with fault
+ * injection and its state in memory (tests/support).
  */
 import { SANDBOX_ACCOUNTS } from './accounts.ts';
 import { acceptedCredential, matchApiRoute, type SandboxEndpoint } from './api.ts';
 import { handleApprovalPage } from './approval-page.ts';
 import { imageResponse } from './images.ts';
-import { createProtocolState, type ProtocolState } from './protocol-state.ts';
+import { credentialDigest, type SandboxState } from './protocol-state.ts';
 import { tmdbErrorResponse } from './responses.ts';
-import { createWatchlists, type Watchlists } from './watchlists.ts';
 
 export type SandboxRoute = SandboxEndpoint | 'approval_page' | 'image';
 
@@ -18,7 +18,8 @@ export type TmdbSandboxOptions = {
 	credentials: string[];
 	/** Path prefix the approval pages and avatars are served under: '' standalone, '/sandbox/tmdb' in the app. */
 	webBasePath?: string;
-	now?: () => number;
+	/** Tokens, sessions and watchlists (protocol-state.ts). */
+	state: SandboxState;
 	/** Sees every routed request first; a Response it returns is the answer (the tests' faults). */
 	intercept?: (route: SandboxRoute, request: Request) => Promise<Response | null>;
 };
@@ -26,9 +27,6 @@ export type TmdbSandboxOptions = {
 export type TmdbSandbox = {
 	handle(request: Request): Promise<Response>;
 	readonly accounts: typeof SANDBOX_ACCOUNTS;
-	/** Tokens, sessions and watchlists, for tests that act as the person on TMDB's side. */
-	readonly state: ProtocolState;
-	readonly watchlists: Watchlists;
 };
 
 const MAX_PATH_LENGTH = 2_048;
@@ -36,8 +34,7 @@ const MAX_PATH_LENGTH = 2_048;
 export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 	const credentials = new Set(options.credentials.filter((value) => value !== ''));
 	const webBasePath = (options.webBasePath ?? '').replace(/\/+$/, '');
-	const state = createProtocolState(options.now ?? Date.now);
-	const watchlists = createWatchlists();
+	const { state } = options;
 	const intercepted = async (route: SandboxRoute, request: Request) =>
 		(await options.intercept?.(route, request)) ?? null;
 
@@ -53,7 +50,13 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 		// Standalone, the approval page is on the same origin as the API, like TMDB's web host;
 		// in the app it is a path on the app's own origin.
 		const approvalPageBase = webBasePath === '' ? url.origin : webBasePath;
-		return route.handle({ request, url, credential, state, watchlists, approvalPageBase });
+		return route.handle({
+			request,
+			url,
+			credential: credentialDigest(credential),
+			state,
+			approvalPageBase
+		});
 	}
 
 	async function route(request: Request, url: URL): Promise<Response> {
@@ -79,8 +82,6 @@ export function createTmdbSandbox(options: TmdbSandboxOptions): TmdbSandbox {
 
 	return {
 		accounts: SANDBOX_ACCOUNTS,
-		state,
-		watchlists,
 		async handle(request) {
 			try {
 				return await route(request, new URL(request.url));

@@ -1,6 +1,6 @@
 /**
- * The sandbox's movies and each account's movie watchlist, kept in memory per sandbox instance
- * and seeded on first use. Shapes follow TMDB's API reference for
+ * The sandbox's movies, the watchlist each account starts with, and the pages of a watchlist
+ * (the lists themselves are kept by the sandbox's state, protocol-state.ts). Shapes follow TMDB's API reference for
  * `GET /3/account/{account_id}/watchlist/movies` and `POST /3/account/{account_id}/watchlist`;
  * where TMDB's behaviour is undocumented the choice is marked "Guess" (listed in docs/tmdb.md).
  *
@@ -216,8 +216,8 @@ const SEEDS: Record<string, readonly number[]> = {
 };
 const TYPED_ACCOUNT_SEED_SIZE = 3;
 
-/** A typed username always starts with the same three films, picked from its name. */
-function seedFor(account: SandboxAccount): number[] {
+/** The watchlist an account starts with; a typed username, three films picked from its name. */
+export function seedFor(account: SandboxAccount): number[] {
 	const fixed = SEEDS[account.username.toLowerCase()];
 	if (fixed) return [...fixed];
 	// The last two films (no poster, unreleased) are left to ada's list.
@@ -234,51 +234,17 @@ function seedFor(account: SandboxAccount): number[] {
 
 export type WatchlistChange = 'added' | 'already_there' | 'removed';
 
-export function createWatchlists() {
-	/** Account id → movie ids in the order they were added. */
-	const lists = new Map<number, number[]>();
-
-	function listOf(account: SandboxAccount): number[] {
-		let list = lists.get(account.id);
-		if (!list) {
-			list = seedFor(account);
-			lists.set(account.id, list);
-		}
-		return list;
-	}
-
+/** One page of a watchlist (movie ids in the order added), oldest first unless `descending`. */
+export function watchlistPage(ids: number[], page: number, descending: boolean) {
+	const ordered = descending ? [...ids].reverse() : ids;
+	const start = (page - 1) * WATCHLIST_PAGE_SIZE;
 	return {
-		/** One page of the account's watchlist, oldest first unless `descending`. */
-		page(account: SandboxAccount, page: number, descending: boolean) {
-			const ids = descending ? [...listOf(account)].reverse() : listOf(account);
-			const start = (page - 1) * WATCHLIST_PAGE_SIZE;
-			return {
-				movies: ids.slice(start, start + WATCHLIST_PAGE_SIZE).map((id) => moviesById.get(id)!),
-				totalResults: ids.length,
-				// Guess: an empty list reports one (empty) page, as TMDB's searches do.
-				totalPages: Math.max(1, Math.ceil(ids.length / WATCHLIST_PAGE_SIZE))
-			};
-		},
-
-		set(account: SandboxAccount, movieId: number, onList: boolean): WatchlistChange {
-			const list = listOf(account);
-			const index = list.indexOf(movieId);
-			if (!onList) {
-				if (index !== -1) list.splice(index, 1);
-				return 'removed';
-			}
-			if (index !== -1) return 'already_there';
-			list.push(movieId);
-			return 'added';
-		},
-
-		clear() {
-			lists.clear();
-		}
+		movies: ordered.slice(start, start + WATCHLIST_PAGE_SIZE).map((id) => moviesById.get(id)!),
+		totalResults: ids.length,
+		// Guess: an empty list reports one (empty) page, as TMDB's searches do.
+		totalPages: Math.max(1, Math.ceil(ids.length / WATCHLIST_PAGE_SIZE))
 	};
 }
-
-export type Watchlists = ReturnType<typeof createWatchlists>;
 
 /** Served by the sandbox at `/t/p/{size}/sandbox-poster-{id}.svg` (images.ts). */
 export function posterPathOf(entry: SandboxMovie): string | null {
