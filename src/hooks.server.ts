@@ -45,7 +45,8 @@ const handleRequestLog: Handle = async ({ event, resolve }) => {
 		{
 			method: event.request.method,
 			path: loggablePath(event.url.pathname),
-			status: response.status,
+			// 499, as nginx logs it: the client went away mid-request (see handleError).
+			status: event.request.signal.aborted ? 499 : response.status,
 			durationMs: Math.round(performance.now() - started)
 		},
 		'request'
@@ -101,7 +102,11 @@ export const handle: Handle = sequence(
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	const errorId = randomUUID();
 	const requestLog = event.locals.log ?? log;
-	if (status >= 500) {
+	if (event.request.signal.aborted) {
+		// The client went away while sending its request (REQUEST_TIMEOUT cut it off, or it hung
+		// up): nobody waits for this answer, and nothing of ours failed.
+		requestLog.info({ errorId, reason: 'client_gone' }, 'request abandoned by the client');
+	} else if (status >= 500) {
 		requestLog.error({ err: error, errorId, status }, 'unhandled error');
 	} else if (status !== 404) {
 		// SvelteKit's own refusals (413, 415...): the client's mistake, not a crash of ours.

@@ -252,6 +252,20 @@ export async function startMetrics(options: MetricsOptions): Promise<() => Promi
 	};
 }
 
+/**
+ * The queue's depth and the age of its oldest item, for the metrics. Both ends of the age are the
+ * database's clock (`queued_at` is its default), so it needs no caller's time.
+ */
+export async function readTmdbSessionEndQueue(
+	sql: Sql
+): Promise<{ depth: number; oldestAgeSeconds: number }> {
+	const [row] = await sql<{ depth: number; oldestAgeSeconds: number }[]>`
+		SELECT count(*)::int AS depth,
+			coalesce(extract(epoch FROM now() - min(queued_at)), 0)::float8 AS "oldestAgeSeconds"
+		FROM tmdb_session_ends`;
+	return row!;
+}
+
 // --- What the app records: one call where each thing happens ---
 
 export function countSignInStarted(): void {

@@ -5,10 +5,9 @@
 import { startSessionCleanup } from './auth/cleanup.ts';
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
 import type { AppContext } from './context.ts';
-import { readTmdbSessionEndQueue } from './db/auth.ts';
 import { closeDatabase, DatabaseStartError, openDatabase, type Sql } from './db/index.ts';
 import { log, runWithLogger, setRootLogLevel } from './log.ts';
-import { startMetrics, type MetricsOptions } from './observability.ts';
+import { readTmdbSessionEndQueue, startMetrics, type MetricsOptions } from './observability.ts';
 import { createAppContext } from './services.ts';
 import { isTmdbError } from './tmdb/errors.ts';
 

@@ -318,20 +318,6 @@ export async function countTmdbSessionEnds(sql: Sql): Promise<number> {
 	return row?.count ?? 0;
 }
 
-/**
- * The queue's depth and the age of its oldest item, for the metrics. Both ends of the age are the
- * database's clock (`queued_at` is its default), so it needs no caller's time.
- */
-export async function readTmdbSessionEndQueue(
-	sql: Sql
-): Promise<{ depth: number; oldestAgeSeconds: number }> {
-	const [row] = await sql<{ depth: number; oldestAgeSeconds: number }[]>`
-		SELECT count(*)::int AS depth,
-			coalesce(extract(epoch FROM now() - min(queued_at)), 0)::float8 AS "oldestAgeSeconds"
-		FROM tmdb_session_ends`;
-	return row!;
-}
-
 /** Inserts or refreshes the user of a TMDB account and returns our user id. */
 export async function upsertTmdbUser(sql: Sql, account: TmdbAccount, now: Date): Promise<string> {
 	const [row] = await sql<{ id: string }[]>`

@@ -218,33 +218,24 @@ export function createTmdbClient(options: TmdbClientOptions) {
 			const result = await attemptOnce(spec, timeoutMs);
 			const durationMs = Math.round(performance.now() - started);
 			const fields = { method: spec.method, path: spec.path, attempt, durationMs };
+			// The log line, the metrics and the trace say the same of each attempt.
 			if (result.ok) {
-				recordTmdbAttempt(spec, { attempt, durationMs, status: result.httpStatus });
-				logger().info({ tmdb: { ...fields, status: result.httpStatus } }, 'TMDB call succeeded');
+				const tmdb = { ...fields, status: result.httpStatus };
+				recordTmdbAttempt(spec, tmdb);
+				logger().info({ tmdb }, 'TMDB call succeeded');
 				return result.value;
 			}
 			const { error } = result;
 			const delay = nextDelay(spec, result, attempt, deadline);
-			recordTmdbAttempt(spec, {
-				attempt,
-				durationMs,
+			const tmdb = {
+				...fields,
 				status: error.httpStatus,
 				statusCode: error.statusCode,
 				errorKind: error.kind,
 				retryInMs: delay ?? undefined
-			});
-			logger().warn(
-				{
-					tmdb: {
-						...fields,
-						status: error.httpStatus,
-						statusCode: error.statusCode,
-						errorKind: error.kind,
-						retryInMs: delay ?? undefined
-					}
-				},
-				delay === null ? 'TMDB call failed' : 'TMDB call failed; retrying'
-			);
+			};
+			recordTmdbAttempt(spec, tmdb);
+			logger().warn({ tmdb }, delay === null ? 'TMDB call failed' : 'TMDB call failed; retrying');
 			if (delay === null) throw error;
 			await sleepUnlessAborted(delay, spec.signal);
 			if (spec.signal?.aborted) throw cancelled(spec);
