@@ -101,7 +101,11 @@ export const handle: Handle = sequence(
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	const errorId = randomUUID();
 	const requestLog = event.locals.log ?? log;
-	if (status >= 500) {
+	if (clientWentAway(event.request, error)) {
+		// The client left, or was cut off after REQUEST_TIMEOUT, before its body was read: no bug
+		// of ours, and no one to answer.
+		requestLog.info({ errorId, status }, 'request aborted by the client');
+	} else if (status >= 500) {
 		requestLog.error({ err: error, errorId, status }, 'unhandled error');
 	} else if (status !== 404) {
 		// SvelteKit's own refusals (413, 415...): the client's mistake, not a crash of ours.
@@ -109,3 +113,9 @@ export const handleError: HandleServerError = ({ error, event, status, message }
 	}
 	return { message: status === 404 ? 'Page not found' : message, errorId };
 };
+
+/** Node's error for a request body whose connection closed before it ended. */
+function clientWentAway(request: Request, error: unknown): boolean {
+	const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+	return request.signal.aborted || (code === 'ECONNRESET' && message === 'aborted');
+}
