@@ -105,7 +105,7 @@ export const handleError: HandleServerError = ({ error, event, status, message }
 	if (event.request.signal.aborted) {
 		// The client went away while sending its request (REQUEST_TIMEOUT cut it off, or it hung
 		// up): nobody waits for this answer, and nothing of ours failed.
-		requestLog.info({ errorId, reason: 'client_gone' }, 'request abandoned by the client');
+		requestLog.info({ errorId, reason: 'client_gone' }, 'request aborted by the client');
 	} else if (status >= 500) {
 		requestLog.error({ err: error, errorId, status }, 'unhandled error');
 	} else if (status !== 404) {

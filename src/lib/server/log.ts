@@ -38,8 +38,13 @@ function traceIds(): object {
 	return span ? { trace_id: span.traceId, span_id: span.spanId } : {};
 }
 
+/** LOG_LEVEL when pino knows it; a bad value starts at info, and config.ts then names it. */
+function levelFromEnv(value = process.env.LOG_LEVEL): string {
+	return value && (value in pino.levels.values || value === 'silent') ? value : 'info';
+}
+
 export function createLogger(
-	level: string = process.env.LOG_LEVEL ?? 'info',
+	level: string = levelFromEnv(),
 	destination?: pino.DestinationStream
 ): Logger {
 	const options: pino.LoggerOptions = {

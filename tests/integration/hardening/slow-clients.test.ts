@@ -59,14 +59,19 @@ describe('slow clients (issue 21, item 4)', () => {
 		// Cut off on the way, not answered after the body was complete.
 		expect(sent).toBeLessThan(body.length);
 		// Nothing crashed: the request's own line says the client went away (499, as nginx has
-		// it), no line is an error, and the server still answers.
+		// it), the abort is an info line, no line is an error, and the server still answers.
 		await vi.waitFor(() =>
 			expect(
 				stack.app.output.some((line) => /"path":"\/auth\/login","status":499/.test(line))
 			).toBe(true)
 		);
+		const aborted = stack.app.output.filter((line) =>
+			line.includes('request aborted by the client')
+		);
+		expect(aborted).toHaveLength(1);
 		const errors = stack.app.output.filter((line) => /"level":(50|60)/.test(line));
 		expect(errors).toEqual([]);
+		// And the server still answers.
 		expect((await fetch(`${stack.app.url}/`)).status).toBe(200);
 	}, 30_000);
 

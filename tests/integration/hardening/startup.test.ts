@@ -47,6 +47,13 @@ describe('R7.1 the built server refuses a bad configuration at start', () => {
 			'no TMDB credential',
 			{ TMDB_API_KEY: '' },
 			/TMDB_API_KEY: set TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN/
+		],
+		// Read by the logger before the configuration is checked: it must not crash first.
+		['a log level pino does not know', { LOG_LEVEL: 'loud' }, /LOG_LEVEL: expected one of/],
+		[
+			'a request bound that is not a number',
+			{ REQUEST_TIMEOUT: '30s' },
+			/REQUEST_TIMEOUT: expected a whole number of seconds/
 		]
 	])('%s: exits 1 naming the variable, without a stack trace', (_case, override, message) => {
 		const { status, output } = startBuiltServer({ ...GOOD, ...override });
