@@ -98,6 +98,16 @@ const optionalSeconds = z.preprocess(
 		.optional()
 );
 
+/** A TCP port; 0 (any free one) only where `lowest` allows it. */
+const portNumber = (lowest: 0 | 1) => {
+	const message = `expected a port number (${lowest}-65535)`;
+	return z.coerce
+		.number({ message })
+		.int({ message })
+		.min(lowest, { message })
+		.max(65_535, { message });
+};
+
 const encryptionKeys = z.preprocess(
 	emptyAsUndefined,
 	z
@@ -220,28 +230,12 @@ const envSchema = z.object({
 			.max(1, { message: 'expected the share of traces to keep, from 0 to 1 (such as 0.1)' })
 			.optional()
 	),
-	METRICS_PORT: z.preprocess(
-		emptyAsUndefined,
-		z.coerce
-			.number({ message: 'expected a port number (1-65535)' })
-			.int({ message: 'expected a port number (1-65535)' })
-			.min(1, { message: 'expected a port number (1-65535)' })
-			.max(65_535, { message: 'expected a port number (1-65535)' })
-			.optional()
-	),
+	METRICS_PORT: z.preprocess(emptyAsUndefined, portNumber(1).optional()),
 	METRICS_HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
 	// The HTTP server (http-server.ts). HOST, PORT, KEEP_ALIVE_TIMEOUT, HEADERS_TIMEOUT and
 	// SHUTDOWN_TIMEOUT are adapter-node's names, kept where its entry is replaced.
 	HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
-	PORT: z.preprocess(
-		emptyAsUndefined,
-		z.coerce
-			.number({ message: 'expected a port number' })
-			.int({ message: 'expected a port number' })
-			.min(0, { message: 'expected a port number' })
-			.max(65_535, { message: 'expected a port number' })
-			.default(3000)
-	),
+	PORT: z.preprocess(emptyAsUndefined, portNumber(0).default(3000)),
 	SOCKET_PATH: z.preprocess(
 		emptyAsUndefined,
 		z.undefined({ message: 'not supported by Marquee’s server: listen on HOST and PORT' })
