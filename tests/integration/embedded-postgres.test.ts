@@ -27,4 +27,7 @@ test('R7.2 the embedded PostgreSQL keeps its rows across restarts', async () => 
 	} finally {
 		rmSync(dataDir, { recursive: true, force: true });
 	}
-});
+	// Two WebAssembly PostgreSQL starts: CPU-bound, and CI runs three suites side by side on two
+	// cores (17 s there on Node 22, 33 s once through the pooler pass). Each step waits for its
+	// event; this only bounds the whole.
+}, 120_000);
