@@ -61,7 +61,9 @@ export async function createTestDatabase(
 	let database: TestDatabase;
 	if (serverUrl) {
 		const name = `marquee_test_${randomBytes(6).toString('hex')}`;
-		const admin = connect(serverUrl, { max: 1 });
+		// CREATE and DROP DATABASE wait for a checkpoint, which several test runs side by side can make
+		// slow: the admin connection has no statement bound.
+		const admin = connect(serverUrl, { max: 1, queryTimeoutMs: 0 });
 		await admin.unsafe(`CREATE DATABASE ${name}`);
 		const direct = new URL(serverUrl);
 		direct.pathname = `/${name}`;
