@@ -5,7 +5,13 @@
  * or an error is ever shown, and none of it is secret, so the browser may have it too.
  */
 export type LogLevel = 'info' | 'warn' | 'error';
-export type Failure = { status: number; message: string; log: LogLevel };
+export type Failure = {
+	status: number;
+	message: string;
+	log: LogLevel;
+	/** For a TMDB kind: the sign-in code it becomes when a sign-in meets it. */
+	signIn?: SignInFailure;
+};
 
 // Words that two kinds share: a TMDB kind and the sign-in code it becomes.
 const TMDB_UNAVAILABLE = 'TMDB is unavailable right now. Try again in a few minutes.';
@@ -17,59 +23,98 @@ const TOKEN_REFUSED =
 	'TMDB turned down that sign-in request: not approved, or used already. Please sign in again.';
 const SESSION_ENDED = 'Your TMDB session has ended. Please sign in again.';
 
+/** The kinds a sign-in can fail with, as its `?error=` code: each is a kind of the table below. */
+export const SIGN_IN_FAILURES = [
+	'denied',
+	'expired',
+	'already_used',
+	'not_approved',
+	'mismatch',
+	'invalid_callback',
+	'unavailable',
+	'rate_limited',
+	'not_configured',
+	'too_many_attempts',
+	'database_unavailable',
+	'failed',
+	'session_ended'
+] as const;
+
+export type SignInFailure = (typeof SIGN_IN_FAILURES)[number];
+
 export const FAILURES = {
-	// What a TMDB call can end in (the kinds of tmdb/errors.ts).
+	// What a TMDB call can end in (the kinds of tmdb/errors.ts), each with the sign-in code it
+	// becomes (auth/login.ts may tell 'expired' or 'already_used' from 'not_approved').
 	network: {
 		status: 503,
 		message: 'Could not reach TMDB. Check the connection and try again.',
-		log: 'warn'
+		log: 'warn',
+		signIn: 'unavailable'
 	},
-	timeout: { status: 503, message: 'TMDB did not answer. Try again in a minute.', log: 'warn' },
-	rate_limited: { status: 429, message: 'TMDB is busy. Try again in a few seconds.', log: 'warn' },
-	unavailable: { status: 503, message: TMDB_UNAVAILABLE, log: 'warn' },
+	timeout: {
+		status: 503,
+		message: 'TMDB did not answer. Try again in a minute.',
+		log: 'warn',
+		signIn: 'unavailable'
+	},
+	rate_limited: {
+		status: 429,
+		message: 'TMDB is busy. Try again in a few seconds.',
+		log: 'warn',
+		signIn: 'rate_limited'
+	},
+	unavailable: { status: 503, message: TMDB_UNAVAILABLE, log: 'warn', signIn: 'unavailable' },
 	// TMDB's CDN refuses this server (a country or firewall block): it lasts, and people cannot
 	// fix it, so the operators must hear of it.
 	blocked: {
 		status: 502,
 		message: 'TMDB is refusing requests from Marquee right now. Please try again later.',
-		log: 'error'
+		log: 'error',
+		signIn: 'unavailable'
 	},
 	// The app's own key is at fault; the person can do nothing about it, so do not blame them.
 	invalid_credential: {
 		status: 502,
 		message: SIGN_IN_UNAVAILABLE,
-		log: 'error'
+		log: 'error',
+		signIn: 'not_configured'
 	},
 	token_refused: {
 		status: 400,
 		message: TOKEN_REFUSED,
-		log: 'warn'
+		log: 'warn',
+		signIn: 'not_approved'
 	},
 	session_invalid: {
 		status: 401,
 		message: SESSION_ENDED,
-		log: 'info'
+		log: 'info',
+		signIn: 'failed'
 	},
 	not_found: {
 		status: 404,
 		message: 'TMDB could not find that item. It may have been removed already.',
-		log: 'info'
+		log: 'info',
+		signIn: 'failed'
 	},
 	// TMDB found the request Marquee sent invalid: a fault of ours.
 	invalid_request: {
 		status: 502,
 		message: 'TMDB could not process the request Marquee sent. Please try again later.',
-		log: 'error'
+		log: 'error',
+		signIn: 'failed'
 	},
 	bad_response: {
 		status: 502,
 		message: 'TMDB sent an answer we could not read. Try again in a minute.',
-		log: 'warn'
+		log: 'warn',
+		signIn: 'unavailable'
 	},
 	unknown: {
 		status: 502,
 		message: 'Something went wrong while talking to TMDB. Please try again.',
-		log: 'warn'
+		log: 'warn',
+		signIn: 'failed'
 	},
 
 	// Why a sign-in failed: the code travels to the sign-in page as `?error=<code>`.
@@ -153,25 +198,6 @@ export const FAILURES = {
 } as const satisfies Record<string, Failure>;
 
 export type FailureKind = keyof typeof FAILURES;
-
-/** The kinds a sign-in can fail with, as its `?error=` code. */
-export const SIGN_IN_FAILURES = [
-	'denied',
-	'expired',
-	'already_used',
-	'not_approved',
-	'mismatch',
-	'invalid_callback',
-	'unavailable',
-	'rate_limited',
-	'not_configured',
-	'too_many_attempts',
-	'database_unavailable',
-	'failed',
-	'session_ended'
-] as const satisfies readonly FailureKind[];
-
-export type SignInFailure = (typeof SIGN_IN_FAILURES)[number];
 
 export function isSignInFailure(value: unknown): value is SignInFailure {
 	return SIGN_IN_FAILURES.includes(value as SignInFailure);

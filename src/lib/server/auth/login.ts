@@ -14,7 +14,7 @@ import { isDatabaseOutage } from '../db/outage.ts';
 import type { AppContext } from '../context.ts';
 import { traceRateLimitCheck } from '../observability.ts';
 import { approvalUrl } from '../tmdb/client.ts';
-import { isTmdbError, type TmdbErrorKind } from '../tmdb/errors.ts';
+import { isTmdbError } from '../tmdb/errors.ts';
 import { FAILURES, type SignInFailure } from '../../failures.ts';
 import { sessionLogId } from './session-ends.ts';
 import { cookieNaming, setSessionCookie, type CookieEvent } from './sessions.ts';
@@ -26,23 +26,6 @@ import type { AppSession } from './types.ts';
 // --- Why a sign-in failed: a short code in the sign-in page's URL (`?error=`). Its status,
 // words and log level are in the one table of failures (src/lib/failures.ts); nothing from the
 // URL is ever reflected. ---
-
-/** The sign-in code a failed TMDB call becomes. */
-const CODE_FOR_TMDB_FAILURE: Record<TmdbErrorKind, SignInFailure> = {
-	network: 'unavailable',
-	timeout: 'unavailable',
-	unavailable: 'unavailable',
-	blocked: 'unavailable',
-	bad_response: 'unavailable',
-	rate_limited: 'rate_limited',
-	invalid_credential: 'not_configured',
-	// Or 'expired' / 'already_used' when the callback can tell (completeTmdbLogin).
-	token_refused: 'not_approved',
-	session_invalid: 'failed',
-	not_found: 'failed',
-	invalid_request: 'failed',
-	unknown: 'failed'
-};
 
 export class LoginError extends Error {
 	constructor(
@@ -289,7 +272,7 @@ function loginFailure(log: RequestEvent['locals']['log'], message: string, error
 			},
 			message
 		);
-		return new LoginError(CODE_FOR_TMDB_FAILURE[error.kind]);
+		return new LoginError(FAILURES[error.kind].signIn);
 	}
 	const errorId = randomUUID();
 	log[FAILURES.failed.log]({ event: 'sign_in_failed', err: error, errorId }, message);

@@ -17,8 +17,8 @@ import {
 	insertSession,
 	listActiveUserSessions,
 	selectSessionAndUser,
-	refreshTmdbProfile,
 	touchSessionLastSeen,
+	upsertTmdbUser,
 	type SessionListing,
 	type SessionRow,
 	type UserRow
@@ -240,7 +240,7 @@ export function createSessionManager(
 		}
 		try {
 			const account = await tmdb.getAccount(tmdbSessionId);
-			await refreshTmdbProfile(sql, session.userId, account, now);
+			await upsertTmdbUser(sql, account, now);
 			log.debug(
 				{ event: 'tmdb_session_checked', session: sessionLogId(session.id) },
 				'TMDB session valid'
@@ -364,9 +364,8 @@ export function createSessionManager(
 		endUnusedTmdbSession: ender.endUnusedTmdbSession,
 
 		/** The person's sessions, newest activity first. */
-		async listSessions(userId: string): Promise<SessionListing[]> {
-			return listActiveUserSessions(sql, userId, new Date());
-		}
+		listSessions: (userId: string): Promise<SessionListing[]> =>
+			listActiveUserSessions(sql, userId, new Date())
 	};
 }
 

@@ -49,12 +49,7 @@ const SESSION_ID = /^[0-9a-f]{64}$/;
 type Row = postgres.Row;
 /** A row found, and how many requests shared the statement that found it (for the trace). */
 type Found = { row: Row | undefined; sharedBy: number };
-type Lookup = {
-	promise: Promise<Found>;
-	resolve: (found: Found) => void;
-	reject: (error: unknown) => void;
-	askedBy: number;
-};
+type Lookup = PromiseWithResolvers<Found> & { askedBy: number };
 /** Lookups asked for in this turn of the event loop, by session id, per pool. */
 const waitingLookups = new WeakMap<Sql, Map<string, Lookup>>();
 /** Keeps a statement short; a busier turn sends several, pipelined on the pool's connections. */
@@ -83,11 +78,7 @@ function lookUpSession(sql: Sql, sessionId: string): Promise<Found> {
 		waiting = batch;
 	}
 	let lookup = waiting.get(sessionId);
-	if (!lookup) {
-		const created = { askedBy: 0 } as Lookup;
-		created.promise = new Promise((resolve, reject) => Object.assign(created, { resolve, reject }));
-		waiting.set(sessionId, (lookup = created));
-	}
+	if (!lookup) waiting.set(sessionId, (lookup = { ...Promise.withResolvers<Found>(), askedBy: 0 }));
 	lookup.askedBy++;
 	return lookup.promise;
 }
@@ -318,7 +309,10 @@ export async function countTmdbSessionEnds(sql: Sql): Promise<number> {
 	return row?.count ?? 0;
 }
 
-/** Inserts or refreshes the user of a TMDB account and returns our user id. */
+/**
+ * Inserts or refreshes the user of a TMDB account (at sign-in, and after each periodic check of
+ * the TMDB session) and returns our user id.
+ */
 export async function upsertTmdbUser(sql: Sql, account: TmdbAccount, now: Date): Promise<string> {
 	const [row] = await sql<{ id: string }[]>`
 		INSERT INTO users (id, tmdb_account_id, username, name, avatar_path, gravatar_hash, language,
@@ -332,21 +326,6 @@ export async function upsertTmdbUser(sql: Sql, account: TmdbAccount, now: Date):
 			region = EXCLUDED.region, include_adult = EXCLUDED.include_adult, updated_at = EXCLUDED.updated_at
 		RETURNING id`;
 	return row!.id;
-}
-
-/** Keeps the stored profile in step with TMDB after a periodic check. */
-export async function refreshTmdbProfile(
-	sql: Sql,
-	userId: string,
-	account: TmdbAccount,
-	now: Date
-): Promise<void> {
-	await sql`
-		UPDATE users SET username = ${account.username}, name = ${account.name},
-			avatar_path = ${account.avatarPath}, gravatar_hash = ${account.gravatarHash},
-			language = ${account.language}, region = ${account.region},
-			include_adult = ${account.includeAdult}, updated_at = ${now}
-		WHERE id = ${userId} AND tmdb_account_id = ${account.id}`;
 }
 
 /** Counts one hit in the current window in one statement; returns the hits so far. */
