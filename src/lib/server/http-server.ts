@@ -42,6 +42,9 @@ const server = createServer(
 		for (const [name, value] of Object.entries(securityHeaders(production && isHttps(req)))) {
 			res.setHeader(name, value);
 		}
+		// adapter-node's static files (sirv) know no type for .ico and would send an empty one;
+		// sirv keeps a type set before it.
+		if (req.url?.split('?')[0]!.endsWith('.ico')) res.setHeader('content-type', 'image/x-icon');
 		handler(req, res, () => {
 			res.statusCode = 404;
 			res.end('Not found');

@@ -163,6 +163,7 @@ describe('R6.1 served as https (ORIGIN https://…, TLS ended by a proxy in fron
 		// An icon file (ICO's magic number), not an error page.
 		const icon = Buffer.from(await responses['static file'].arrayBuffer());
 		expect(icon.subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
+		expect(responses['static file'].headers.get('content-type')).toBe('image/x-icon');
 		for (const [what, response] of Object.entries(responses)) {
 			expect
 				.soft(response.headers.get('strict-transport-security'), what)
