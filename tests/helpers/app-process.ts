@@ -30,6 +30,13 @@ export async function freePort(): Promise<number> {
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
+/**
+ * Starts the built app on a free port and resolves once it says it listens. The port is free
+ * when chosen, but another process may take it before the app binds it (CI runs three suites at
+ * once): then the app exits with EADDRINUSE and is started again on another port. Until then
+ * something else may answer on that port, so readiness is the app's own `listening` line, never
+ * an answer on the port.
+ */
 export async function startApp(
 	env: Record<string, string>,
 	options: { command?: 'node build' | 'npm start' } = {}
@@ -37,7 +44,19 @@ export async function startApp(
 	if (!existsSync('build/index.js')) {
 		throw new Error('These tests run the built app: run `npm run build` first (npm test does).');
 	}
-	const port = await freePort();
+	for (let attempt = 1; ; attempt++) {
+		const app = await launchApp(await freePort(), env, options);
+		if (app) return app;
+		if (attempt === 3) throw new Error('the app found three ports taken in a row');
+	}
+}
+
+/** The app on `port`, or null when another process holds the port. */
+async function launchApp(
+	port: number,
+	env: Record<string, string>,
+	options: { command?: 'node build' | 'npm start' }
+): Promise<AppProcess | null> {
 	const url = `http://127.0.0.1:${port}`;
 	const output: string[] = [];
 	const viaNpm = options.command === 'npm start';
@@ -60,28 +79,31 @@ export async function startApp(
 		child.once('close', (code) => resolve(code))
 	);
 	let buffered = '';
+	let listening: () => void;
+	const saidListening = new Promise<void>((resolve) => (listening = resolve));
 	const collect = (chunk: Buffer) => {
 		buffered += chunk.toString('utf8');
 		const lines = buffered.split('\n');
 		buffered = lines.pop() ?? '';
 		output.push(...lines);
+		// http-server.ts's line, once the app has started and bound its port.
+		if (lines.some((line) => line.includes('"event":"listening"'))) listening();
 	};
 	child.stdout?.on('data', collect);
 	child.stderr?.on('data', collect);
 
-	const deadline = Date.now() + 30_000;
-	for (;;) {
-		if (child.exitCode !== null) {
-			throw new Error(`the app exited at start:\n${output.join('\n')}`);
-		}
-		try {
-			const response = await fetch(`${url}/`, { redirect: 'manual' });
-			if (response.status < 500) break;
-		} catch {
-			// not listening yet
-		}
-		if (Date.now() > deadline) throw new Error(`the app did not start:\n${output.join('\n')}`);
-		await new Promise((resolve) => setTimeout(resolve, 100));
+	let timer: NodeJS.Timeout | undefined;
+	const outcome = await Promise.race([
+		saidListening.then(() => 'listening' as const),
+		exited.then(() => 'exited' as const),
+		new Promise<'silent'>((resolve) => (timer = setTimeout(() => resolve('silent'), 30_000)))
+	]);
+	clearTimeout(timer);
+	if (outcome === 'exited' && output.some((line) => line.includes('EADDRINUSE'))) return null;
+	if (outcome === 'exited') throw new Error(`the app exited at start:\n${output.join('\n')}`);
+	if (outcome === 'silent') {
+		child.kill('SIGKILL');
+		throw new Error(`the app did not start:\n${output.join('\n')}`);
 	}
 	return {
 		url,

@@ -64,23 +64,17 @@ export async function startPgBouncer(
 	if (!BINARY) throw new Error('PgBouncer is not installed (apt-get install pgbouncer)');
 	const server = new URL(serverUrl);
 	const user = decodeURIComponent(server.username) || 'postgres';
-	const port = await freePort();
+	// The port is free when chosen, but another process may take it before PgBouncer binds it:
+	// then PgBouncer says so in its log and exits, and the first start tries another port.
+	let port = await freePort();
 	// PgBouncer refuses to run as root: as root, run it as `postgres` from a folder it owns.
 	const asRoot = process.getuid?.() === 0;
 	const dir = mkdtempSync(path.join(tmpdir(), 'marquee-pgbouncer-'));
 	chmodSync(dir, 0o755);
 	const ini = path.join(dir, 'pgbouncer.ini');
-	writeFileSync(
-		ini,
-		readFileSync(TEMPLATE, 'utf8')
-			.replaceAll('@SERVER_HOST@', server.hostname)
-			.replaceAll('@SERVER_PORT@', server.port || '5432')
-			.replaceAll('@SERVER_USER@', user)
-			.replaceAll('@LISTEN_PORT@', String(port))
-			.replaceAll('@DIR@', dir)
-	);
-	writeFileSync(path.join(dir, 'userlist.txt'), `"${user}" ""\n`);
+	const logFile = path.join(dir, 'pgbouncer.log');
 	const owned = [dir, ini, path.join(dir, 'userlist.txt')];
+	let tlsSettings = '';
 	if (options.clientTls) {
 		// Clients must speak TLS, as managed hosts require (sslmode=require); a throwaway certificate.
 		const key = path.join(dir, 'server.key');
@@ -89,31 +83,58 @@ export async function startPgBouncer(
 		writeFileSync(key, pems.key);
 		writeFileSync(cert, pems.cert);
 		chmodSync(key, 0o600);
-		writeFileSync(
-			ini,
-			`${readFileSync(ini, 'utf8')}client_tls_sslmode = require\nclient_tls_key_file = ${key}\nclient_tls_cert_file = ${cert}\n`
-		);
+		tlsSettings = `client_tls_sslmode = require\nclient_tls_key_file = ${key}\nclient_tls_cert_file = ${cert}\n`;
 		owned.push(key, cert);
 	}
-	if (asRoot) {
-		const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-		const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-		for (const file of owned) chownSync(file, uid, gid);
-	}
+	const writeSettings = () => {
+		writeFileSync(
+			ini,
+			readFileSync(TEMPLATE, 'utf8')
+				.replaceAll('@SERVER_HOST@', server.hostname)
+				.replaceAll('@SERVER_PORT@', server.port || '5432')
+				.replaceAll('@SERVER_USER@', user)
+				.replaceAll('@LISTEN_PORT@', String(port))
+				.replaceAll('@DIR@', dir) + tlsSettings
+		);
+		writeFileSync(path.join(dir, 'userlist.txt'), `"${user}" ""\n`);
+		if (asRoot) {
+			const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+			const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+			for (const file of owned) chownSync(file, uid, gid);
+		}
+	};
+	writeSettings();
 	const pidFile = path.join(dir, 'pgbouncer.pid');
 	let pid: number | undefined;
 
-	const start = async () => {
+	const readLog = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+	/** Starts PgBouncer on `port`; false when another process holds the port. */
+	const launch = async (): Promise<boolean> => {
+		const logBefore = readLog().length;
 		const command = asRoot
 			? spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', `exec ${BINARY} -d ${ini}`])
 			: spawnSync(BINARY, ['-d', ini]);
 		if (command.status !== 0) {
 			throw new Error(`PgBouncer did not start: ${command.stderr.toString()}${logTail()}`);
 		}
+		// Its log says whether it listens: "listening on 127.0.0.1:<port>", or "nowhere to listen on".
+		let outcome: 'listening' | 'port_taken' | undefined;
+		await waitFor(async () => {
+			const logged = readLog().slice(logBefore);
+			if (logged.includes(`listening on 127.0.0.1:${port}`)) outcome = 'listening';
+			else if (logged.includes('nowhere to listen on')) outcome = 'port_taken';
+			return outcome !== undefined;
+		}, `no word of listening on ${port}${logTail()}`);
+		if (outcome === 'port_taken') return false;
 		// PgBouncer creates its pid file before it writes the pid: wait for a whole one. An empty
 		// file read as 0 would make `process.kill(0)` signal our own process group (CI's shell too).
 		await waitFor(async () => (pid = readPid(pidFile)) !== undefined, `no pid file${logTail()}`);
 		await waitFor(() => accepts(port), `not listening on ${port}${logTail()}`);
+		return true;
+	};
+	/** A restart keeps the port: the app under test holds PgBouncer's URL. */
+	const start = async () => {
+		if (!(await launch())) throw new Error(`PgBouncer: port ${port} was taken${logTail()}`);
 	};
 	const stop = async () => {
 		if (pid === undefined) return;
@@ -123,14 +144,13 @@ export async function startPgBouncer(
 		if (isRunning(running)) process.kill(running, 'SIGTERM');
 		await waitFor(async () => !isRunning(running), `pid ${running} did not exit`);
 	};
-	const logTail = () => {
-		const log = path.join(dir, 'pgbouncer.log');
-		return existsSync(log)
-			? `\n${readFileSync(log, 'utf8').split('\n').slice(-10).join('\n')}`
-			: '';
-	};
+	const logTail = () => `\n${readLog().split('\n').slice(-10).join('\n')}`;
 
-	await start();
+	for (let attempt = 1; !(await launch()); attempt++) {
+		if (attempt === 3) throw new Error(`PgBouncer: three ports were taken${logTail()}`);
+		port = await freePort();
+		writeSettings();
+	}
 	return {
 		port,
 		urlFor(name) {

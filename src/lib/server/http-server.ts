@@ -72,7 +72,22 @@ server.on('request', (req: IncomingMessage) => {
 process.on('SIGTERM', shutDown);
 process.on('SIGINT', shutDown);
 
+// Only while binding: a port in use (or a host that is not this machine's) stops the server
+// with a line naming it, as a bad configuration does, not with a stack.
+const refuseToListen = (error: NodeJS.ErrnoException) => {
+	const where = `${settings.host}:${settings.port}`;
+	log.fatal(
+		{ event: 'listen_failed', code: error.code, host: settings.host, port: settings.port },
+		'cannot listen'
+	);
+	console.error(
+		`Marquee cannot start: cannot listen on ${where} (${error.code}${error.code === 'EADDRINUSE' ? ': another process uses that port; set PORT or HOST' : ''})`
+	);
+	process.exit(1);
+};
+server.once('error', refuseToListen);
 server.listen({ host: settings.host, port: settings.port }, () => {
+	server.off('error', refuseToListen);
 	const address = server.address();
 	const port = typeof address === 'object' && address ? address.port : settings.port;
 	log.info({ event: 'listening', host: settings.host, port }, 'listening');

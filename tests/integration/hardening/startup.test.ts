@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { freePort, startApp } from '../../helpers/app-process.ts';
 import { createTestDatabase, databaseEnv } from '../../helpers/database.ts';
@@ -89,6 +90,31 @@ describe('the TMDB credential is checked at start', () => {
 		} finally {
 			await app.stop();
 			await sandbox.stop();
+			await database.drop();
+		}
+	}, 60_000);
+});
+
+describe('R7.1 a port another process uses', () => {
+	test('exits 1 naming the address, without a stack trace', async () => {
+		const database = await createTestDatabase({ sharedWithApp: true });
+		const taken = createServer();
+		await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+		const { port } = taken.address() as AddressInfo;
+		try {
+			const { status, output } = startBuiltServer({
+				...GOOD,
+				...databaseEnv(database),
+				TMDB_SANDBOX: 'true',
+				PORT: String(port)
+			});
+			expect(status).toBe(1);
+			expect(output).toContain(
+				`Marquee cannot start: cannot listen on 127.0.0.1:${port} (EADDRINUSE: another process uses that port; set PORT or HOST)`
+			);
+			expect(output).not.toMatch(/\n\s+at /);
+		} finally {
+			taken.close();
 			await database.drop();
 		}
 	}, 60_000);
