@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { freePort, startApp } from '../../helpers/app-process.ts';
@@ -101,19 +101,29 @@ describe('R7.1 a port another process uses', () => {
 		const taken = createServer();
 		await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
 		const { port } = taken.address() as AddressInfo;
-		try {
-			const { status, output } = startBuiltServer({
+		// Not spawnSync: the embedded database runs in this process and must answer meanwhile.
+		const server = spawn(process.execPath, ['build'], {
+			env: {
+				PATH: process.env.PATH,
 				...GOOD,
 				...databaseEnv(database),
 				TMDB_SANDBOX: 'true',
+				HOST: '127.0.0.1',
 				PORT: String(port)
-			});
+			}
+		});
+		let output = '';
+		server.stdout.on('data', (chunk) => (output += chunk));
+		server.stderr.on('data', (chunk) => (output += chunk));
+		try {
+			const status = await new Promise((resolve) => server.once('close', resolve));
 			expect(status).toBe(1);
 			expect(output).toContain(
 				`Marquee cannot start: cannot listen on 127.0.0.1:${port} (EADDRINUSE: another process uses that port; set PORT or HOST)`
 			);
 			expect(output).not.toMatch(/\n\s+at /);
 		} finally {
+			server.kill('SIGKILL');
 			taken.close();
 			await database.drop();
 		}
