@@ -282,7 +282,11 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 		expect(attribute(retries[0]!, 'http.response.status_code')).toBe(503);
 		expect(attribute(retries[0]!, 'tmdb.status_code')).toBe(9);
 		expect(attribute(retries[0]!, 'tmdb.error_kind')).toBe('unavailable');
-		expect(attribute(retries[0]!, 'tmdb.retry_in_ms')).toBeGreaterThan(0);
+		// The first retry waits a uniformly random 0 to 250 ms (full jitter): 0 is a wait too.
+		const waited = attribute(retries[0]!, 'tmdb.retry_in_ms');
+		expect(waited).toBeTypeOf('number');
+		expect(waited).toBeGreaterThanOrEqual(0);
+		expect(waited).toBeLessThan(250);
 		const [resource] = receiver.exports[0]!.resourceSpans;
 		expect(attribute(resource!.resource!, 'service.name')).toBe('marquee-under-test');
 	});
