@@ -150,6 +150,8 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 		expect(scrape.get('marquee_sign_ins_finished_total{outcome="denied"}')).toBe(1);
 		expect(scrape.get('marquee_sign_ins_finished_total{outcome="too_many_attempts"}')).toBe(1);
 		expect(scrape.get('marquee_sign_ins_finished_total{outcome="unavailable"}')).toBe(0);
+		// Every outcome is a series from the start, at 0 until it happens.
+		expect(scrape.get('marquee_sign_ins_finished_total{outcome="already_signed_in"}')).toBe(0);
 		expect(scrape.get('marquee_sign_in_rate_limit_refusals_total{bucket="sign_in"}')).toBe(1);
 		expect(scrape.get('marquee_sessions_created_total')).toBe(1);
 		expect(scrape.get('marquee_sessions_ended_total{cause="sign_out"}')).toBe(1);

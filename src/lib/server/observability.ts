@@ -145,7 +145,9 @@ function createMetrics(client: typeof import('prom-client'), registry: Registry)
 		['outcome']
 	);
 	// Every outcome is scraped from the start, so rate() and alerts see a 0 rather than nothing.
-	for (const outcome of ['signed_in', ...SIGN_IN_FAILURES]) signInsFinished.inc({ outcome }, 0);
+	for (const outcome of ['signed_in', 'already_signed_in', ...SIGN_IN_FAILURES]) {
+		signInsFinished.inc({ outcome }, 0);
+	}
 	return {
 		signInsStarted: counter('marquee_sign_ins_started_total', 'Sign-ins started (the form sent)'),
 		signInsFinished,
