@@ -11,6 +11,8 @@ import { createServer } from 'node:net';
 export type AppProcess = {
 	url: string;
 	port: number;
+	/** The environment it runs with: every ANY_FREE_PORT filled in. */
+	env: Record<string, string>;
 	child: ChildProcess;
 	/** Every line the app printed (its JSON logs). */
 	output: string[];
@@ -30,12 +32,16 @@ export async function freePort(): Promise<number> {
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
+/** An env value `startApp` replaces with a free port on each try (METRICS_PORT, say). */
+export const ANY_FREE_PORT = '<any free port>';
+
 /**
  * Starts the built app on a free port and resolves once it says it listens. The port is free
  * when chosen, but another process may take it before the app binds it (CI runs three suites at
  * once): then the app exits with EADDRINUSE and is started again on another port. Until then
  * something else may answer on that port, so readiness is the app's own `listening` line, never
- * an answer on the port.
+ * an answer on the port. Other ports the app binds (METRICS_PORT) are given as ANY_FREE_PORT, so
+ * each try takes fresh ones too.
  */
 export async function startApp(
 	env: Record<string, string>,
@@ -45,7 +51,10 @@ export async function startApp(
 		throw new Error('These tests run the built app: run `npm run build` first (npm test does).');
 	}
 	for (let attempt = 1; ; attempt++) {
-		const app = await launchApp(await freePort(), env, options);
+		const ports = Object.entries(env).filter(([, value]) => value === ANY_FREE_PORT);
+		const filled = { ...env };
+		for (const [name] of ports) filled[name] = String(await freePort());
+		const app = await launchApp(await freePort(), filled, options);
 		if (app) return app;
 		if (attempt === 3) throw new Error('the app found three ports taken in a row');
 	}
@@ -60,19 +69,19 @@ async function launchApp(
 	const url = `http://127.0.0.1:${port}`;
 	const output: string[] = [];
 	const viaNpm = options.command === 'npm start';
+	const appEnv: Record<string, string> = {
+		// `npm start` must set production mode itself; npm asks the registry for nothing.
+		...(viaNpm ? { npm_config_update_notifier: 'false' } : { NODE_ENV: 'production' }),
+		HOST: '127.0.0.1',
+		PORT: String(port),
+		ORIGIN: url,
+		SESSION_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
+		LOG_LEVEL: 'info',
+		...env
+	};
 	const child = spawn(viaNpm ? 'npm' : process.execPath, viaNpm ? ['start'] : ['build'], {
 		stdio: ['ignore', 'pipe', 'pipe'],
-		env: {
-			PATH: process.env.PATH,
-			// `npm start` must set production mode itself; npm asks the registry for nothing.
-			...(viaNpm ? { npm_config_update_notifier: 'false' } : { NODE_ENV: 'production' }),
-			HOST: '127.0.0.1',
-			PORT: String(port),
-			ORIGIN: url,
-			SESSION_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
-			LOG_LEVEL: 'info',
-			...env
-		}
+		env: { PATH: process.env.PATH, ...appEnv }
 	});
 	// 'close', not 'exit': by then every line the app wrote has been read.
 	const exited = new Promise<number | null>((resolve) =>
@@ -108,6 +117,7 @@ async function launchApp(
 	return {
 		url,
 		port,
+		env: appEnv,
 		child,
 		output,
 		stop: async () => {

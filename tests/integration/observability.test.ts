@@ -12,7 +12,7 @@ import { trace, type ProxyTracerProvider } from '@opentelemetry/api';
 import { cleanUpExpiredSessions } from '../../src/lib/server/auth/cleanup.ts';
 import { startTracing } from '../../src/lib/server/observability.ts';
 import { useAppStack, APP_TMDB_KEY } from '../helpers/app-stack.ts';
-import { freePort } from '../helpers/app-process.ts';
+import { ANY_FREE_PORT } from '../helpers/app-process.ts';
 import { signIn, useHarness } from '../helpers/auth-harness.ts';
 import { BrowserSession } from '../helpers/browser-session.ts';
 
@@ -80,10 +80,8 @@ function parseScrape(text: string): Map<string, number> {
 }
 
 let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
-let metricsPort: number;
 beforeAll(async () => {
 	receiver = await startOtlpReceiver();
-	metricsPort = await freePort();
 });
 afterAll(async () => {
 	await receiver?.stop();
@@ -95,9 +93,7 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 			return receiver.url;
 		},
 		OTEL_SERVICE_NAME: 'marquee-under-test',
-		get METRICS_PORT() {
-			return String(metricsPort);
-		},
+		METRICS_PORT: ANY_FREE_PORT,
 		SIGN_IN_RATE_LIMIT_PER_MINUTE: '2'
 	} as Record<string, string>);
 
@@ -136,7 +132,7 @@ describe('traces and metrics of one success, one denial and one rate-limited sta
 		}
 		expect((await signedIn.post('/auth/logout', {})).status).toBe(303);
 
-		const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+		const response = await fetch(`http://127.0.0.1:${stack.app.env.METRICS_PORT}/metrics`);
 		expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
 		scrapeText = await response.text();
 		scrape = parseScrape(scrapeText);
