@@ -124,6 +124,23 @@ test.describe('when TMDB sends the browser back (session/new)', () => {
 		await expectNothingStored(page);
 	});
 
+	test('R1.3 R5.1 TMDB offline (503 code 9: it did not act): reloading the callback signs in', async ({
+		page,
+		request
+	}) => {
+		const callback = page.waitForRequest((sent) => sent.url().includes('/auth/callback?'));
+		await approveWhileTmdbFails(page, request, {
+			endpoint: 'session/new',
+			kind: 'unavailable',
+			statusCode: 9,
+			count: EVERY_ATTEMPT
+		});
+		await expectSignInPageSays(page, UNAVAILABLE);
+		await clearFaults(request);
+		await page.goto((await callback).url());
+		await expectSignedInAs(page, 'ada');
+	});
+
 	test('R5.3 R5.4 TMDB rate limiting: a clear message, nothing stored', async ({
 		page,
 		request
@@ -140,7 +157,7 @@ test.describe('when TMDB sends the browser back (session/new)', () => {
 });
 
 test.describe('when the callback is loaded again after a failure (session/new)', () => {
-	test('R1.3 R5.4 the person is told the request was used, and TMDB is not asked twice', async ({
+	test('R1.3 R5.4 after a failure TMDB may have acted on (500), the person is told the request was used, and TMDB is not asked twice', async ({
 		page,
 		request
 	}) => {

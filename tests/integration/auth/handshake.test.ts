@@ -202,7 +202,7 @@ describe('the sign-in handshake', () => {
 		expect(await countRows(harness)).toEqual({ users: 1, sessions: 1 });
 	});
 
-	test('R1.3 reloading the callback after TMDB failed says the request was used, without asking TMDB again', async () => {
+	test('R1.3 reloading the callback after a failure TMDB may have acted on (500) says the request was used, without asking TMDB again', async () => {
 		const jar = new CookieJar();
 		const { requestToken } = await startLogin(harness, jar);
 		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
@@ -218,6 +218,24 @@ describe('the sign-in handshake', () => {
 		await expectLoginError(callback(), 'already_used');
 		expect(sessionNewCalls()).toBe(1);
 		expect(await countRows(harness)).toEqual({ users: 0, sessions: 0 });
+	});
+
+	test('R1.3 reloading the callback after TMDB said it did not act (503 code 9: offline) exchanges the token again and signs in', async () => {
+		const jar = new CookieJar();
+		const { requestToken } = await startLogin(harness, jar);
+		harness.sandbox.sandbox.decideRequestToken(requestToken, { approve: true, username: 'ada' });
+		// More than the client's attempts within its budget: every one is refused.
+		harness.sandbox.sandbox.injectFault('session/new', { kind: 'unavailable', statusCode: 9 }, 50);
+		const callback = () =>
+			completeTmdbLogin(eventFor(harness, jar, { params: callbackParams(requestToken) }));
+		await expectLoginError(callback(), 'unavailable');
+		const refused = sessionNewCalls();
+		expect(refused).toBeGreaterThan(1);
+		harness.sandbox.sandbox.clearFaults();
+		const completed = await callback();
+		expect(completed.kind).toBe('signed_in');
+		expect(sessionNewCalls()).toBe(refused + 1);
+		expect(await countRows(harness)).toEqual({ users: 1, sessions: 1 });
 	});
 
 	test('R1.3 two callbacks at once (a reload while the first runs): one signs in, the other is told the request was used', async () => {

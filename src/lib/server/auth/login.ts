@@ -9,7 +9,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { countRateLimitHit, upsertTmdbUser } from '../db/auth.ts';
+import { countRateLimitHit, forgetRateLimitHits, upsertTmdbUser } from '../db/auth.ts';
 import { isDatabaseOutage } from '../db/outage.ts';
 import type { AppContext } from '../context.ts';
 import { traceRateLimitCheck } from '../observability.ts';
@@ -211,17 +211,23 @@ export async function completeTmdbLogin(event: RequestEvent): Promise<CompletedL
 	}
 
 	let tmdbSessionId: string;
+	// A token goes to TMDB once. TMDB would answer a second exchange (a reload while the first
+	// runs or after it failed, a cookie replayed) with 17, as if it were never approved. The
+	// count lives with the sign-in rate limits, until the token's end.
+	const exchange = `request_token:${pending.tokenHash}`;
 	try {
-		// A token goes to TMDB once. TMDB would answer a second exchange (a reload while the first
-		// runs or after it failed, a cookie replayed) with 17, as if it were never approved. The
-		// count lives with the sign-in rate limits, until the token's end.
-		const exchange = `request_token:${pending.tokenHash}`;
 		if ((await countRateLimitHit(app.sql, exchange, pending.expiresAt)) > 1) {
 			log.warn({ event: 'sign_in_failed', reason: 'token_used' }, 'request token used already');
 			throw new LoginError('already_used');
 		}
 		tmdbSessionId = await app.tmdb.createSession(requestToken);
 	} catch (error) {
+		// Unless TMDB certainly did not act on it (offline, its rate limiter): then the token is
+		// still good, and reloading the callback exchanges it again. Should the database fail
+		// here, the reload says "used already", as after any other failure.
+		if (isTmdbError(error) && error.notProcessed) {
+			await forgetRateLimitHits(app.sql, exchange).catch(() => undefined);
+		}
 		const failure = loginFailure(log, 'TMDB refused to create a session', error);
 		// TMDB answers an expired token as it does an unapproved one; the pending login knows.
 		const expired = pending.expiresAt.getTime() - CLOCK_SKEW_MS <= now.getTime();

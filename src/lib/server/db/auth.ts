@@ -340,6 +340,11 @@ export async function countRateLimitHit(sql: Sql, key: string, windowStart: Date
 	return row!.hits;
 }
 
+/** Takes back every hit counted under `key`. */
+export async function forgetRateLimitHits(sql: Sql, key: string): Promise<void> {
+	await sql`DELETE FROM rate_limits WHERE key = ${key}`;
+}
+
 export async function deleteRateLimitsBefore(sql: Sql, before: Date): Promise<number> {
 	const result = await sql`DELETE FROM rate_limits WHERE window_start < ${before}`;
 	return result.count;

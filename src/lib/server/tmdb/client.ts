@@ -96,9 +96,8 @@ function fillPath(spec: CallSpec<unknown>): string {
 	});
 }
 
-type AttemptFailure = { error: TmdbError; provablyNotProcessed: boolean };
 type AttemptResult<T> =
-	{ ok: true; value: T; httpStatus: number } | ({ ok: false } & AttemptFailure);
+	{ ok: true; value: T; httpStatus: number } | { ok: false; error: TmdbError };
 
 function cancelled(spec: CallSpec<unknown>): TmdbError {
 	return new TmdbError({
@@ -161,12 +160,10 @@ export function createTmdbClient(options: TmdbClientOptions) {
 		} catch (error) {
 			// The caught error's message holds the full URL with api_key and session_id, so only its
 			// system code is kept: never attach it as `cause` or log it.
-			if (spec.signal?.aborted)
-				return { ok: false, provablyNotProcessed: false, error: cancelled(spec) };
+			if (spec.signal?.aborted) return { ok: false, error: cancelled(spec) };
 			if (timedOut) {
 				return {
 					ok: false,
-					provablyNotProcessed: false,
 					error: new TmdbError({
 						kind: 'timeout',
 						message: `TMDB ${spec.method} ${spec.path}: no answer within ${timeoutMs} ms`
@@ -176,9 +173,9 @@ export function createTmdbClient(options: TmdbClientOptions) {
 			const code = findErrorCode(error);
 			return {
 				ok: false,
-				provablyNotProcessed: networkErrorProvesNotSent(code),
 				error: new TmdbError({
 					kind: 'network',
+					notProcessed: networkErrorProvesNotSent(code),
 					message: `TMDB ${spec.method} ${spec.path}: network error${code ? ` (${code})` : ''}`
 				})
 			};
@@ -190,14 +187,14 @@ export function createTmdbClient(options: TmdbClientOptions) {
 	/** Says how long to wait before the next attempt, or null to stop retrying. */
 	function nextDelay(
 		spec: CallSpec<unknown>,
-		failure: AttemptFailure,
+		error: TmdbError,
 		attempt: number,
 		deadline: number
 	): number | null {
-		if (!TRANSIENT_KINDS.has(failure.error.kind) || spec.signal?.aborted) return null;
-		if (spec.retry === 'only_if_not_processed' && !failure.provablyNotProcessed) return null;
+		if (!TRANSIENT_KINDS.has(error.kind) || spec.signal?.aborted) return null;
+		if (spec.retry === 'only_if_not_processed' && !error.notProcessed) return null;
 		if (attempt >= maxAttempts) return null;
-		const retryAfter = failure.error.retryAfterSeconds;
+		const retryAfter = error.retryAfterSeconds;
 		const delay =
 			retryAfter !== undefined ? retryAfter * 1000 : computeBackoffDelay(attempt, backoff);
 		// Also covers a Retry-After longer than the budget: fail at once rather than wait in vain.
@@ -226,7 +223,7 @@ export function createTmdbClient(options: TmdbClientOptions) {
 				return result.value;
 			}
 			const { error } = result;
-			const delay = nextDelay(spec, result, attempt, deadline);
+			const delay = nextDelay(spec, error, attempt, deadline);
 			const tmdb = {
 				...fields,
 				status: error.httpStatus,
@@ -383,12 +380,12 @@ function interpretResponse<T>(
 				: `${json.ok ? 'unexpected JSON' : 'no JSON'} body`;
 	return {
 		ok: false,
-		provablyNotProcessed: provesRequestWasNotProcessed({ httpStatus, statusCode }),
 		error: new TmdbError({
 			kind,
 			httpStatus,
 			statusCode,
 			retryAfterSeconds,
+			notProcessed: provesRequestWasNotProcessed({ httpStatus, statusCode }),
 			message: `${where}: ${kind} (HTTP ${httpStatus}, ${about})`
 		})
 	};

@@ -57,6 +57,8 @@ export type TmdbErrorDetails = {
 	httpStatus?: number;
 	statusCode?: number;
 	retryAfterSeconds?: number;
+	/** TMDB certainly did not act on the request (see provesRequestWasNotProcessed). */
+	notProcessed?: boolean;
 };
 
 export class TmdbError extends Error {
@@ -66,6 +68,11 @@ export class TmdbError extends Error {
 	readonly statusCode?: number;
 	readonly retryable: boolean;
 	readonly retryAfterSeconds?: number;
+	/**
+	 * TMDB certainly did not act on the request, so repeating it cannot do anything twice: the
+	 * client may retry even session/new, and a reload of the callback may exchange its token again.
+	 */
+	readonly notProcessed: boolean;
 	readonly userMessage: string;
 
 	constructor(details: TmdbErrorDetails) {
@@ -75,6 +82,7 @@ export class TmdbError extends Error {
 		this.httpStatus = details.httpStatus;
 		this.statusCode = details.statusCode;
 		this.retryAfterSeconds = details.retryAfterSeconds;
+		this.notProcessed = details.notProcessed ?? false;
 		this.retryable = RETRY_OFFERED.has(details.kind);
 		this.userMessage = userMessageFor(details.kind, details.retryAfterSeconds);
 	}
