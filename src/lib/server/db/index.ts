@@ -1,7 +1,8 @@
 /**
  * The process's one database pool. `openDatabase` runs once from the server's `init` hook:
- * it connects (or starts the embedded PostgreSQL in development), applies migrations, and keeps
- * the pool for `db()`. State lives on globalThis so Vite's module reloads in development reuse it.
+ * it connects (or starts the embedded PostgreSQL in development), applies migrations, and hands
+ * the pool to the app context. State lives on globalThis so Vite's module reloads in development
+ * reuse it.
  */
 import path from 'node:path';
 import { DATA_DIR, type Config } from '../config.ts';
