@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export type AppProcess = {
@@ -19,15 +19,47 @@ export type AppProcess = {
 	stop(): Promise<number | null>;
 };
 
-export async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
+/**
+ * Where the kernel takes the local ports of outgoing connections (Linux; 32768 to 60999 by
+ * default). Tests connect a great deal (PostgreSQL, PgBouncer, the app, the sandbox), so a port
+ * chosen in that range and bound a moment later is often taken by one of those connections:
+ * ports for servers are chosen below it.
+ */
+const EPHEMERAL_PORTS_FROM = (() => {
+	try {
+		return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0]);
+	} catch {
+		return 32_768;
+	}
+})();
+const SERVER_PORTS_FROM = 20_000;
+
+/** Whether `port` (0: any) can be bound on loopback now; the port bound, or null. */
+function bindable(port: number): Promise<number | null> {
+	return new Promise((resolve) => {
 		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
+		server.once('error', () => resolve(null));
+		server.listen(port, '127.0.0.1', () => {
 			const address = server.address();
-			server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+			server.close(() => resolve(typeof address === 'object' && address ? address.port : null));
 		});
 	});
+}
+
+/**
+ * A port nothing listens on now, for a server a test starts: below the ephemeral range (above),
+ * chosen at random so that suites running side by side rarely pick the same one. Where that
+ * range starts too low to leave room, the kernel picks one.
+ */
+export async function freePort(): Promise<number> {
+	const room = EPHEMERAL_PORTS_FROM - SERVER_PORTS_FROM;
+	for (let tries = 0; room > 1_000 && tries < 50; tries++) {
+		const port = await bindable(SERVER_PORTS_FROM + Math.floor(Math.random() * room));
+		if (port !== null) return port;
+	}
+	const port = await bindable(0);
+	if (port === null) throw new Error('no free port on 127.0.0.1');
+	return port;
 }
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
