@@ -48,14 +48,23 @@ async function expectNothingStored(page: Page) {
 
 type Fault = Parameters<typeof injectFault>[1];
 
-/** Starts sign-in, queues `fault` while the person is on TMDB's page, then approves as ada. */
-async function approveWhileTmdbFails(page: Page, request: APIRequestContext, fault: Fault) {
+/**
+ * Starts sign-in, queues `fault` while the person is on TMDB's page, then approves as ada.
+ * Resolves with the callback URL TMDB sent the browser to, for a test that loads it again.
+ */
+async function approveWhileTmdbFails(
+	page: Page,
+	request: APIRequestContext,
+	fault: Fault
+): Promise<string> {
 	await page.goto('/');
 	await page.getByRole('main').getByRole('button', { name: 'Sign in with TMDB' }).click();
 	await expect(page).toHaveTitle(/Marquee TMDB sandbox/);
 	await injectFault(request, fault);
 	await page.getByRole('radio', { name: /^ada\b/ }).check();
+	const callback = page.waitForRequest((sent) => sent.url().includes('/auth/callback?'));
 	await page.getByRole('button', { name: 'Approve' }).click();
+	return (await callback).url();
 }
 
 async function expectSignInPageSays(page: Page, message: string) {
@@ -128,8 +137,7 @@ test.describe('when TMDB sends the browser back (session/new)', () => {
 		page,
 		request
 	}) => {
-		const callback = page.waitForRequest((sent) => sent.url().includes('/auth/callback?'));
-		await approveWhileTmdbFails(page, request, {
+		const callback = await approveWhileTmdbFails(page, request, {
 			endpoint: 'session/new',
 			kind: 'unavailable',
 			statusCode: 9,
@@ -137,7 +145,7 @@ test.describe('when TMDB sends the browser back (session/new)', () => {
 		});
 		await expectSignInPageSays(page, UNAVAILABLE);
 		await clearFaults(request);
-		await page.goto((await callback).url());
+		await page.goto(callback);
 		await expectSignedInAs(page, 'ada');
 	});
 
@@ -161,16 +169,15 @@ test.describe('when the callback is loaded again after a failure (session/new)',
 		page,
 		request
 	}) => {
-		const callback = page.waitForRequest((sent) => sent.url().includes('/auth/callback?'));
 		// A 500 after which TMDB may have acted: the token is spent.
-		await approveWhileTmdbFails(page, request, {
+		const callback = await approveWhileTmdbFails(page, request, {
 			endpoint: 'session/new',
 			kind: 'unavailable',
 			httpStatus: 500,
 			statusCode: 11
 		});
 		await expectSignInPageSays(page, UNAVAILABLE);
-		await page.goto((await callback).url());
+		await page.goto(callback);
 		await expectSignInPageSays(
 			page,
 			'That TMDB sign-in request was used already. Please sign in again.'

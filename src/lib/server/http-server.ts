@@ -23,6 +23,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => 
 const handlerModule = new URL('handler.js', import.meta.url).href;
 const { handler } = (await import(/* @vite-ignore */ handlerModule)) as { handler: Handler };
 const { production, origin, server: settings } = loadConfig(process.env, { dev: false });
+/** A path to an .ico file, query or not: tested on every request, so no split. */
+const ICON_PATH = /^[^?]*\.ico(?:\?|$)/;
 
 /** Whether a request came over https, as adapter-node decides it: ORIGIN, else PROTOCOL_HEADER. */
 function isHttps(req: IncomingMessage): boolean {
@@ -44,7 +46,7 @@ const server = createServer(
 		}
 		// adapter-node's static files (sirv) know no type for .ico and would send an empty one;
 		// sirv keeps a type set before it.
-		if (req.url?.split('?')[0]!.endsWith('.ico')) res.setHeader('content-type', 'image/x-icon');
+		if (ICON_PATH.test(req.url ?? '')) res.setHeader('content-type', 'image/x-icon');
 		handler(req, res, () => {
 			res.statusCode = 404;
 			res.end('Not found');
